@@ -20,4 +20,5 @@ d = { 'settings': { 'branch': 'main',
                                      'finetune_kit.models.default_gguf': ('models.html#default_gguf', 'finetune_kit/models.py'),
                                      'finetune_kit.models.load_model': ('models.html#load_model', 'finetune_kit/models.py'),
                                      'finetune_kit.models.pick_device': ('models.html#pick_device', 'finetune_kit/models.py'),
-                                     'finetune_kit.models.supports_bf16': ('models.html#supports_bf16', 'finetune_kit/models.py')}}}
+                                     'finetune_kit.models.supports_bf16': ('models.html#supports_bf16', 'finetune_kit/models.py'),
+                                     'finetune_kit.models.tiny_model': ('models.html#tiny_model', 'finetune_kit/models.py')}}}

@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['Turn', 'Chat']
 
-# %% ../nbs/01_chats.ipynb #dd7a50ce
+# %% ../nbs/01_chats.ipynb #34836ef3
 import json, re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-# %% ../nbs/01_chats.ipynb #504b6385
+# %% ../nbs/01_chats.ipynb #192b9497
 @dataclass
 class Turn:
     "One message (or merged burst) in a conversation"

@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/07_demo.ipynb #c4858b3c
+# %% ../nbs/07_demo.ipynb #ce1e3c16
 import argparse, time
 from pathlib import Path
 from .models import load_model, ask
 
-# %% ../nbs/07_demo.ipynb #d88d2846
+# %% ../nbs/07_demo.ipynb #7e1536fe
 def main(argv=None):
     "Entry point of `finetune_kit_demo`"
     p = argparse.ArgumentParser(prog='finetune_kit_demo', description=__doc__ or 'finetune_kit end-to-end demo')

