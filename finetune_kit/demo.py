@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/07_demo.ipynb #ce1e3c16
+# %% ../nbs/07_demo.ipynb #6e5583df
 import argparse, time
 from pathlib import Path
 from .models import load_model, ask
 
-# %% ../nbs/07_demo.ipynb #7e1536fe
+# %% ../nbs/07_demo.ipynb #52cbbbb5
 def main(argv=None):
     "Entry point of `finetune_kit_demo`"
     p = argparse.ArgumentParser(prog='finetune_kit_demo', description=__doc__ or 'finetune_kit end-to-end demo')

