@@ -865,6 +865,18 @@ def _episode(segs, path, title, report:Report, st:FileStats, host, host_name, gu
     return Chat(title, list(dict.fromkeys(t.speaker for t in turns)), str(path), turns, meta)
 
 # %% ../nbs/01_chats.ipynb #ff513762
+def _one_format_per_episode(files, report):
+    "Keep one file per episode stem (WhisperX writes .json/.vtt/.srt/.txt side by side), preferring the richest format"
+    rank = {'.json': 0, '.vtt': 1, '.srt': 2, '.txt': 3}
+    best = {}
+    for f in files:
+        k = f.with_suffix('')
+        if k not in best or rank[f.suffix.lower()] < rank[best[k].suffix.lower()]: best[k] = f
+    for f in files:
+        if best[f.with_suffix('')] != f:
+            report.ignored.append((str(f), f"same episode as {best[f.with_suffix('')].name}, which was read instead"))
+    return [f for f in files if best[f.with_suffix('')] == f]
+
 _WX_EXT = ('.json', '.vtt', '.srt', '.txt')
 
 def read_whisperx(path,                   # a WhisperX .json/.vtt/.srt/.txt file, an episode JSON, or a folder of them
@@ -882,6 +894,7 @@ def read_whisperx(path,                   # a WhisperX .json/.vtt/.srt/.txt file
     files = sorted(f for f in path.rglob('*') if f.suffix.lower() in _WX_EXT and f.is_file()) if path.is_dir() else [path]
     if not files: raise ChatParseError(path, None, "no transcript files", "files ending in .json, .vtt, .srt or .txt")
     report = Report('read_whisperx'); chats = []
+    files = _one_format_per_episode(files, report)
     for f in files:
         st = report.file(f); named = False; title = f.stem
         ext = f.suffix.lower()
