@@ -421,7 +421,7 @@ def tokenize_seq2seq(records,              # dicts with a source and a target fi
 # %% ../nbs/03_tokens.ipynb #60c8e701
 def _runs(example, tok):
     "Consecutive (kind, text) runs of a row; kind in 'on', 'off', 'eos_on', 'eos_off', 'start'"
-    ids, labs = _aslist(example['input_ids']), _aslist(example.get('labels') or example['input_ids'])
+    ids, labs = _aslist(example['input_ids']), _aslist((example['labels'] if example.get('labels') is not None else example['input_ids']))
     pos = _aslist(example['position_ids']) if example.get('position_ids') is not None else None
     if len(labs) != len(ids): raise ValueError("show_mask: seq2seq rows have separate source and target; show {'input_ids': row['labels']} for the target")
     runs, cur, kind = [], [], None
@@ -438,7 +438,7 @@ def _runs(example, tok):
 def mask_text(example, tok)->str:
     "Plain-text view of a row's labels: «trained», ⟨EOS✓⟩/⟨EOS✗⟩, ‖ sample starts"
     parts = {'on': lambda t: f"«{t}»", 'off': lambda t: t, 'eos_on': lambda t: '⟨EOS✓⟩', 'eos_off': lambda t: '⟨EOS✗⟩', 'start': lambda t: t}
-    labs = _aslist(example.get('labels') or example['input_ids'])
+    labs = _aslist((example['labels'] if example.get('labels') is not None else example['input_ids']))
     head = f"[{sum(l != -100 for l in labs)}/{len(labs)} tokens trained]\n"
     return head + ''.join(parts[k](t) for k, t in _runs(example, tok))
 
@@ -446,7 +446,7 @@ def mask_html(example, tok)->str:
     "HTML view of a row's labels (trained green, ignored grey, EOS boxed)"
     st = {'on': 'background:#c6f6c6', 'off': 'color:#888', 'eos_on': 'background:#c6f6c6;border:2px solid #2a2;font-weight:bold',
           'eos_off': 'color:#c00;border:2px solid #c00;font-weight:bold', 'start': 'color:#00c;font-weight:bold'}
-    labs = _aslist(example.get('labels') or example['input_ids'])
+    labs = _aslist((example['labels'] if example.get('labels') is not None else example['input_ids']))
     body = ''.join(f'<span style="{st[k]}">{_html.escape("EOS" if k.startswith("eos") else t)}</span>' for k, t in _runs(example, tok))
     legend = (f'<div style="font-size:85%;margin-bottom:4px"><span style="{st["on"]}">trained</span> · <span style="{st["off"]}">'
               f'ignored</span> · <span style="{st["eos_on"]}">EOS</span> trained · <span style="{st["eos_off"]}">EOS</span> not trained'

@@ -92,7 +92,7 @@ def compare(model, tok,
             markers:tuple=('### Human:', '### Assistant:'), # turn markers for `conversation`
             turns:int=4, # turns per conversation
             **kwargs, # decoding settings for `generate` (max_new_tokens, seed, do_sample, temperature, top_p)
-           )->list: # [{'prompt', 'base', 'tuned'}] per prompt
+           )->list: # [{'prompt', 'base', 'tuned', 'base_eos', 'tuned_eos'}] per prompt (`*_eos`: stopped at EOS)
     "Answers of the base model (adapter off) and the tuned model (adapter on) to `prompts`, same decoding and seed"
     was_training = model.training; model.eval()
     rows = [{'prompt': p} for p in prompts]
@@ -103,7 +103,7 @@ def compare(model, tok,
                     if conversation: r[side] = converse(model, tok, r['prompt'], markers, turns, **kwargs)
                     else:
                         text, special = format_prompt(tok, r['prompt'], fmt)
-                        r[side] = generate(model, tok, text, stop=stop, special=special, **kwargs)[0]
+                        r[side], r[side + '_eos'] = generate(model, tok, text, stop=stop, special=special, **kwargs)
     finally: model.train(was_training)
     return rows
 

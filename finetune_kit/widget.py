@@ -110,6 +110,9 @@ class LivePlot:
         self.raw.set_data(xs, ys); self.smoothed.set_data(xs, smooth(ys, self.beta))
         self.eval.set_data(*ev); self.lr.set_data(*lr)
         self.waiting.set_visible(not xs and not ev[0])
+        shown = tuple(l for l in (self.raw, self.smoothed, self.eval) if len(l.get_xdata()))
+        if shown and shown != getattr(self, '_legend_for', None):  # no 'eval loss' entry in a run without eval
+            self.ax.legend(handles=list(shown), fontsize=8, loc='upper right'); self._legend_for = shown
         for a in (self.ax, self.ax_lr):
             a.relim(); a.autoscale_view()
             if total: a.set_xlim(0, total)
