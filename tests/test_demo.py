@@ -47,15 +47,12 @@ def test_split_authors():
 ])
 def test_keeps_format(text, ended, ok): assert keeps_format(text, ended) == ok
 
-class _Tok:
-    "Whitespace tokenizer standing in for a real one in `ended_early`"
-    def __call__(self, text, add_special_tokens=False): return {'input_ids': text.split()}
-
 def test_format_rates_counts():
     rows = [{'prompt': 'p1', 'base': 'w ' * 20, 'tuned': '"a b."'},
             {'prompt': 'p2', 'base': '"a b."', 'tuned': '"a b."'},
             {'prompt': 'p3', 'base': 'x', 'tuned': '"c d" and more'}]
-    r = format_rates(rows, _Tok(), max_new_tokens=20, train_quotes=['a b.'])
+    for row, eos in zip(rows, [(False, True), (True, True), (True, True)]): row.update(base_eos=eos[0], tuned_eos=eos[1])
+    r = format_rates(rows, train_quotes=['a b.'])
     assert (r['base'], r['tuned'], r['distinct'], r['copied']) == (1/3, 2/3, 1, 2)
     assert r['base_ok'] == [False, True, False]
     assert 'base 1/3 (33%), tuned 2/3 (67%)' in rates_line(r)
