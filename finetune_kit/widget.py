@@ -214,6 +214,8 @@ class ConsoleDisplay:
     def _draw(self):
         if self.quiet: return
         line = progress_line(self.snap)
+        if not self.tty and line == getattr(self, '_printed', None): return  # the forced final update repeats the last line
+        self._printed = line
         print('\r' + line.ljust(100) if self.tty else line, end='' if self.tty else '\n', file=self.file, flush=True)
 
     def log(self, msg:str, level:str='warning'):
