@@ -87,7 +87,9 @@ def adalora_ranks(model)->dict:
     for name, m in ada.model.named_modules():
         E = getattr(m, 'lora_E', None)
         if isinstance(E, nn.ParameterDict) and adapter in E:
-            mask = pattern.get(f"{name}.lora_E.{adapter}")
+            # peft keys the pattern `<module>.lora_E.<adapter>` while training and rewrites it in place to
+            # `<module>.lora_E` when the adapter is saved (get_peft_model_state_dict), e.g. at every checkpoint
+            mask = pattern.get(f"{name}.lora_E.{adapter}", pattern.get(f"{name}.lora_E"))
             out[name] = int(sum(mask)) if mask is not None else E[adapter].shape[0]
     return out
 
