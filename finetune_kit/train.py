@@ -332,6 +332,7 @@ def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters
         bs:int=4, # per-device batch size
         grad_accum:int=1, # gradient accumulation steps
         lr:float=2e-4, # peak learning rate
+        gradient_checkpointing:bool|None=None, # recompute activations in backward; None: on for 4-bit models
         resume:bool=False, # continue from the last checkpoint in `output_dir`
         collator=None, # None: finetune_kit.tokens.Collator(tok)
         notebook:bool|None=None, # None: the widget in a notebook, progress lines elsewhere
@@ -347,6 +348,7 @@ def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters
     out, main = Path(output_dir), _is_main()
     world = int(os.environ.get('WORLD_SIZE', '1'))
     total = _planned_steps(len(train_ds), bs, grad_accum, epochs, max_steps, world)
+    if gradient_checkpointing is not None: training_args[_CKPT] = gradient_checkpointing  # the field's name depends on the version
     args = TrainingArguments(**{**training_defaults(model, out, total, eval_ds is not None),
                                 'max_steps': max_steps, 'num_train_epochs': epochs, 'per_device_train_batch_size': bs,
                                 'gradient_accumulation_steps': grad_accum, 'learning_rate': lr, **training_args})

@@ -184,3 +184,9 @@ def test_two_processes_ddp_via_notebook_launcher(tmp_path):
     assert r0['n_samples'] == 1 and r1['n_samples'] == 0  # comparison and display on the main process only
     assert r0['adapter'] and r1['adapter'] is None and (tmp_path/'adapter'/'adapter_config.json').exists()
     assert p.stdout.count('Adapter saved to') == 1, p.stdout
+
+def test_gradient_checkpointing_switch(tok, ds, tmp_path):
+    "`fit(gradient_checkpointing=...)` sets the TrainingArguments field, whatever this transformers version names it"
+    for on in (True, False):
+        res = T.fit(lora(), tok, ds, output_dir=tmp_path/str(on), max_steps=1, notebook=False, quiet=True, gradient_checkpointing=on)
+        assert getattr(res.trainer.args, T._CKPT) is on
