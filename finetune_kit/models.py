@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'INSTALL_DEFAULT', 'DevicePlan', 'supports_bf16', 'pick_device', 'default_gguf',
-           'cache_dir', 'default_checkpoint', 'load_model', 'ask', 'tiny_model']
+           'cache_dir', 'default_checkpoint', 'model_label', 'load_model', 'ask', 'tiny_model']
 
 # %% ../nbs/00_models.ipynb #5fa29a0f
 import os, sys, time, shutil, tempfile, hashlib, importlib.util, warnings, logging
@@ -115,6 +115,15 @@ def default_checkpoint(quiet:bool=False, # don't print progress
     return target
 
 # %% ../nbs/00_models.ipynb #62abf285
+def model_label(model_or_path)->str:
+    "A short human name for a model (or its path): the hub id's last part, or 'SmolLM2-135M-Instruct (offline default)'"
+    cfg = getattr(model_or_path, 'config', None)
+    name = str(getattr(cfg, '_name_or_path', '') if cfg is not None else model_or_path or '')
+    p = Path(name)
+    if p.name.startswith('SmolLM2-135M-Instruct-') and p.parent == cache_dir(): return 'SmolLM2-135M-Instruct (offline default)'
+    return p.name or name or type(model_or_path).__name__
+
+# %% ../nbs/00_models.ipynb #1ddb0f6f
 def _is_seq2seq(config)->bool: return bool(getattr(config, 'is_encoder_decoder', False))
 
 def load_model(name:str|None=None, # hub id or local path; None = the offline default (SmolLM2-135M-Instruct)
@@ -144,7 +153,7 @@ def load_model(name:str|None=None, # hub id or local path; None = the offline de
               f"{model.num_parameters()/1e6:.0f}M params,{q} on {plan} in {time.time()-t0:.1f} s")
     return model, tok
 
-# %% ../nbs/00_models.ipynb #0458b4af
+# %% ../nbs/00_models.ipynb #af97809a
 @torch.no_grad()
 def ask(model, tok,
         question:str, # one user message
@@ -157,7 +166,7 @@ def ask(model, tok,
     out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
     return tok.decode(out[0, enc['input_ids'].shape[1]:], skip_special_tokens=True).strip()
 
-# %% ../nbs/00_models.ipynb #af97809a
+# %% ../nbs/00_models.ipynb #823a2556
 def tiny_model(kind:str='llama', # 'llama', 'gpt2' or 'blenderbot'
                vocab_size:int=49152, # the default tokenizer's vocabulary
                seed:int=0, # for reproducible weights

@@ -14,7 +14,7 @@ import torch
 from transformers import Trainer, TrainingArguments, TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
-from .models import pick_device
+from .models import pick_device, model_label
 from .widget import RunInfo, Snapshot, make_display, ConsoleDisplay, report_html, plot_history
 from .tokens import Collator
 from .adapters import is_adalora, AdaLoraCallback, estimate_memory
@@ -314,10 +314,9 @@ def _run_info(model, device)->RunInfo:
     if _is_4bit(model) and method == 'LoRA': method = 'QLoRA'
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
-    name = getattr(base.config, '_name_or_path', '') or type(base).__name__
     plan_dtype = next((p.dtype for p in base.parameters() if p.is_floating_point()), torch.float32)
     gpu = torch.cuda.get_device_name(device) if device.type == 'cuda' else None
-    return RunInfo(Path(name).name or name, method, trainable, total, f"{device.type} / {str(plan_dtype).replace('torch.', '')}", gpu)
+    return RunInfo(model_label(base), method, trainable, total, f"{device.type} / {str(plan_dtype).replace('torch.', '')}", gpu)
 
 def _planned_steps(n_rows:int, bs:int, accum:int, epochs:float, max_steps:int, world:int=1)->int:
     if max_steps and max_steps > 0: return max_steps
