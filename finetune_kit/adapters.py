@@ -4,12 +4,14 @@
 
 # %% auto #0
 __all__ = ['GPU_MEMORY_GB', 'GPU_DTYPE', 'GB', 'KNOWN_SIZES', 'FULL_PARAMETER_OPTIMIZERS', 'find_targets', 'task_type',
-           'is_adalora', 'adalora_ranks', 'AdaLoraCallback', 'MemoryEstimate', 'estimate_memory', 'known_config',
-           'memory_table', 'check_config', 'lora_config', 'lora', 'adalora_config', 'adalora', 'qlora_config', 'qlora',
-           'save_adapter', 'load_adapter', 'merge']
+           'peft_compat', 'checkpointing_on', 'set_checkpointing', 'peft_model', 'is_adalora', 'adalora_ranks',
+           'AdaLoraCallback', 'MemoryEstimate', 'estimate_memory', 'known_config', 'memory_table', 'check_config',
+           'lora_config', 'lora', 'adalora_config', 'adalora', 'qlora_config', 'qlora', 'save_adapter', 'load_adapter',
+           'merge']
 
 # %% ../nbs/04_adapters.ipynb #9d499d14
 import math, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -61,6 +63,42 @@ def task_type(model_or_config, # a model or its config
     return 'SEQ_2_SEQ_LM' if _is_seq2seq(cfg) else 'CAUSAL_LM'
 
 _task_type = task_type  # the builders' `task_type=` argument shadows the function's name
+
+# %% ../nbs/04_adapters.ipynb #a7fc9215
+# peft 0.21 calls transformers' old checkpointing names, deprecated in transformers 5.24 (peft's calls, not ours)
+_PEFT_DEPRECATIONS = r'`(is_gradient_checkpointing|gradient_checkpointing_enable|gradient_checkpointing_disable)` is deprecated'
+
+@contextmanager
+def peft_compat():
+    "Silence, inside the block, only the deprecation warnings that peft's own calls raise on transformers 5.24"
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=_PEFT_DEPRECATIONS, category=FutureWarning)
+        yield
+
+def checkpointing_on(model)->bool:
+    "Whether activation (gradient) checkpointing is on for `model`, under the name this transformers version uses"
+    if hasattr(type(model), 'is_activation_checkpointing'): return bool(model.is_activation_checkpointing)  # 5.24+
+    return bool(getattr(model, 'is_gradient_checkpointing', False))
+
+def set_checkpointing(model, # a transformers model
+                      on:bool=True, # switch activation checkpointing on or off
+                      use_reentrant:bool=False, # torch's checkpoint flavour (reentrant needs input grads for adapters)
+                     ):
+    "Switch activation checkpointing of `model` on or off, under the name this transformers version uses"
+    kw = {'use_reentrant': use_reentrant}
+    if hasattr(model, 'activation_checkpointing_enable'):  # transformers >= 5.2x
+        if on: model.activation_checkpointing_enable(activation_checkpointing_kwargs=kw)
+        else: model.activation_checkpointing_disable()
+    elif on: model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kw)
+    else: model.gradient_checkpointing_disable()
+
+def peft_model(model, # the transformers model to wrap (modified in place by peft)
+               config, # a peft config (`LoraConfig`, `AdaLoraConfig`, ...)
+               **kwargs, # more `get_peft_model` arguments (`adapter_name`, ...)
+              ):
+    "peft's `get_peft_model(model, config, **kwargs)` inside `peft_compat`"
+    from peft import get_peft_model
+    with peft_compat(): return get_peft_model(model, config, **kwargs)
 
 # %% ../nbs/04_adapters.ipynb #0de0e734
 def _adalora_model(model):
@@ -397,8 +435,7 @@ def lora(model, # the model to adapt (modified in place by peft)
          **kwargs, # more `LoraConfig` fields
         ):
     "Wrap `model` in a peft `PeftModel` with LoRA adapters from `lora_config`; only the adapters train"
-    from peft import get_peft_model
-    return get_peft_model(model, lora_config(model, r, alpha, dropout, targets, task_type, **kwargs))
+    return peft_model(model, lora_config(model, r, alpha, dropout, targets, task_type, **kwargs))
 
 # %% ../nbs/04_adapters.ipynb #3b1d1b1d
 def adalora_config(model, # the model (or its config) to adapt
@@ -432,8 +469,7 @@ def adalora(model, # the model to adapt (modified in place by peft)
             **kwargs, # more `AdaLoraConfig` fields
            ):
     "Wrap `model` with AdaLoRA adapters from `adalora_config`; train with `AdaLoraCallback` so ranks are reallocated"
-    from peft import get_peft_model
-    return get_peft_model(model, adalora_config(model, total_steps, target_r, init_r, tinit, tfinal, deltaT, alpha, dropout,
+    return peft_model(model, adalora_config(model, total_steps, target_r, init_r, tinit, tfinal, deltaT, alpha, dropout,
                                                 targets, task_type, **kwargs))
 
 # %% ../nbs/04_adapters.ipynb #f6945c04
@@ -467,7 +503,7 @@ def qlora(name_or_model=None, # hub id or local path (None: the offline default 
           **kwargs, # more `LoraConfig` fields
          )->tuple: # (PeftModel, tokenizer)
     "Load `name_or_model` in 4-bit NF4 with double quantisation, prepare it for k-bit training and add LoRA to all linear layers"
-    from peft import get_peft_model, prepare_model_for_kbit_training
+    from peft import prepare_model_for_kbit_training
     from transformers import AutoTokenizer
     src = name_or_model
     if isinstance(name_or_model, nn.Module):
@@ -481,10 +517,10 @@ def qlora(name_or_model=None, # hub id or local path (None: the offline default 
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             model, tok = load_model(src, device=device, dtype=bnb.bnb_4bit_compute_dtype, quiet=True, quantization_config=bnb)
-    model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing,
-                                            gradient_checkpointing_kwargs={'use_reentrant': False})
+    with peft_compat(): model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing,
+                                                                gradient_checkpointing_kwargs={'use_reentrant': False})
     if gradient_checkpointing: model.enable_input_require_grads()
-    return get_peft_model(model, lcfg), tok
+    return peft_model(model, lcfg), tok
 
 # %% ../nbs/04_adapters.ipynb #36573f3e
 def save_adapter(model, # a PeftModel
@@ -515,7 +551,7 @@ def load_adapter(path, # folder written by `save_adapter` (or any peft adapter f
             kw['quantization_config'] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',
                                                            bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dt)
         base, _ = load_model(name, device=device, dtype=dtype, quiet=True, **kw)
-    return PeftModel.from_pretrained(base, str(path), is_trainable=trainable)
+    with peft_compat(): return PeftModel.from_pretrained(base, str(path), is_trainable=trainable)
 
 # %% ../nbs/04_adapters.ipynb #93a429e0
 def _unpack_cpu_4bit(model):
@@ -530,7 +566,7 @@ def merge(model, # a PeftModel (LoRA, AdaLoRA or QLoRA); consumed
           dtype:torch.dtype|None=None, # dtype of the merged model; None: the compute dtype (QLoRA) or the base's
          ):
     "A standalone transformers model with the adapters of `model` merged in; a 4-bit base is de-quantised first"
-    from peft import get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+    from peft import get_peft_model_state_dict, set_peft_model_state_dict
     if not hasattr(model, 'merge_and_unload'): raise ValueError(f"merge: {type(model).__name__} is not a peft model with adapters")
     base = model.get_base_model()
     if getattr(base, 'is_loaded_in_4bit', False) or getattr(base, 'is_loaded_in_8bit', False):
@@ -545,11 +581,9 @@ def merge(model, # a PeftModel (LoRA, AdaLoRA or QLoRA); consumed
             base = base.dequantize(dtype=dtype)  # 4-bit -> dtype, exactly the weights training saw
         base = base.to(dtype)
         cfg.inference_mode = True
-        model = get_peft_model(base, cfg, adapter_name=name)
+        model = peft_model(base, cfg, adapter_name=name)
         set_peft_model_state_dict(model, sd, adapter_name=name)
     merged = model.merge_and_unload()
     if dtype is not None: merged = merged.to(dtype)
-    ckpt_on = getattr(merged, 'is_activation_checkpointing', None)  # transformers >= 5.2x name; older: is_gradient_checkpointing
-    if ckpt_on is None: ckpt_on = getattr(merged, 'is_gradient_checkpointing', False)
-    if ckpt_on: (getattr(merged, 'activation_checkpointing_disable', None) or merged.gradient_checkpointing_disable)()
+    if checkpointing_on(merged): set_checkpointing(merged, False)
     return merged.eval()

@@ -9,7 +9,7 @@ minus its fixed 0.5 GB overhead (the CUDA context is not in max_memory_allocated
 import argparse, gc, time, warnings
 import torch
 from finetune_kit.models import load_model, pick_device
-from finetune_kit.adapters import lora, qlora, qlora_config, estimate_memory, GB
+from finetune_kit.adapters import lora, qlora, qlora_config, estimate_memory, GB, set_checkpointing
 
 warnings.simplefilter('ignore')
 
@@ -64,7 +64,7 @@ def cuda_checks(name=None):
                 gc.collect(); torch.cuda.empty_cache()
                 if method == 'lora':
                     m, _ = load_model(name, quiet=True)
-                    if ckpt: m.gradient_checkpointing_enable(gradient_checkpointing_kwargs={'use_reentrant': False})
+                    if ckpt: set_checkpointing(m, True)
                     pm = lora(m, r=16)
                 else: pm, _ = qlora(name, r=16, alpha=32, dropout=0.05, gradient_checkpointing=ckpt)
                 meas = cuda_step_peak(pm, T)

@@ -6,22 +6,27 @@ On a generated corpus of conversations with long-tailed turn lengths it prints
    (target: packing >= 3x pad-to-max), with a LoRA adapter as finetune_kit trains,
 3. tokenize_chats throughput vs a bare batched tok(texts) call on the same rendered text (target >= 70%).
 """
-import os, sys, time, random, re, glob
+import os, sys, time, random, re
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import numpy as np, torch
 from finetune_kit.models import load_model
-from finetune_kit.chats import Chat, Turn
+from finetune_kit.chats import Chat, Turn, read_whisperx, read_messenger, sample_data
 from finetune_kit.prompts import Guanaco
 from finetune_kit.tokens import tokenize_chats, Collator, describe
 
 QUICK = '--quick' in sys.argv
-SEED_DIR = os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'seeds')
+
+def sample_words():
+    "The words of the sample data the package ships (podcast transcripts and Messenger threads), in order"
+    text = [t.text for c in read_whisperx(sample_data('podcast')) for t in c.turns]
+    text += [t.text for c in read_messenger(sample_data('messenger'), me='Sam Rivera') for t in c.turns]
+    words = re.findall(r"\S+", ' '.join(text))
+    assert len(words) > 5_000, f"only {len(words)} words in the sample data"
+    return words
 
 def corpus(n_chats, seed=0, turns=(2, 8)):
     "Conversations (sessions) of 2-8 turns; words per turn lognormal (median ~7, long tail to a few hundred)"
-    words = []
-    for f in sorted(glob.glob(os.path.join(SEED_DIR, '*.txt'))): words += re.findall(r"\S+", open(f, encoding='utf-8').read())
-    if len(words) < 1000: words = ('so what do you think about the model and the data we have here ' * 100).split()
+    words = sample_words()
     rng = random.Random(seed); nrng = np.random.default_rng(seed)
     chats = []
     for k in range(n_chats):
@@ -45,8 +50,9 @@ def share(rows, collator, bs):
 
 def lora(model):
     "The default model with a LoRA adapter (r=8 on q/v), as finetune_kit trains it"
-    from peft import LoraConfig, get_peft_model
-    return get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=['q_proj', 'v_proj'], lora_dropout=0.0, task_type='CAUSAL_LM'))
+    from peft import LoraConfig
+    from finetune_kit.adapters import peft_model
+    return peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=['q_proj', 'v_proj'], lora_dropout=0.0, task_type='CAUSAL_LM'))
 
 def main():
     model, tok = load_model(quiet=True)

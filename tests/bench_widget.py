@@ -9,7 +9,8 @@ from unittest import mock
 import torch
 from datasets import Dataset
 from transformers import AutoTokenizer
-from peft import LoraConfig, get_peft_model
+from peft import LoraConfig
+from finetune_kit.adapters import peft_model
 from finetune_kit.models import tiny_model, load_model, default_checkpoint
 from finetune_kit import train as T
 from finetune_kit.widget import NotebookDisplay, ConsoleDisplay
@@ -23,7 +24,7 @@ ds = Dataset.from_dict({'input_ids': [ids]*64, 'labels': [ids]*64, 'attention_ma
 
 def make():
     base = tiny_model('llama') if a.model == 'tiny' else load_model(quiet=True)[0]
-    return get_peft_model(base, LoraConfig(r=8, target_modules=['q_proj', 'v_proj']))
+    return peft_model(base, LoraConfig(r=8, target_modules=['q_proj', 'v_proj']))
 
 def run(widget):
     disp = NotebookDisplay(show=False) if widget else ConsoleDisplay(quiet=True)

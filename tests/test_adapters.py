@@ -5,7 +5,8 @@ import pytest, torch
 from torch import nn
 from finetune_kit.models import tiny_model, load_model
 from finetune_kit.adapters import (find_targets, check_config, estimate_memory, lora, lora_config, adalora, adalora_config,
-                                   qlora_config, AdaLoraCallback, adalora_ranks, is_adalora, known_config, _meta_model, GB)
+                                   qlora_config, AdaLoraCallback, adalora_ranks, is_adalora, known_config, _meta_model, GB,
+                                   set_checkpointing)
 
 
 def fake_gpu(name='Tesla T4', cap=(7, 5)):
@@ -94,7 +95,7 @@ def test_rule_reentrant_checkpointing_needs_input_grads():
 def test_rule_reentrant_without_input_grads_really_fails():
     "The rule guards a real failure: the adapters get no gradient"
     pm = lora(tiny_model('llama'), r=4)
-    pm.base_model.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={'use_reentrant': True})
+    set_checkpointing(pm.base_model.model, True, use_reentrant=True)
     pm.base_model.model.disable_input_require_grads()
     pm.train()
     x = torch.randint(3, 100, (1, 8))
@@ -241,10 +242,29 @@ def test_callback_skips_fp16_overflow_steps():
     assert called == [0]
 
 
+def _add_adapter_like_transformers(model, config):
+    """What transformers' `model.add_adapter(config)` does (peft's `inject_adapter_in_model` plus its bookkeeping),
+    without transformers' own peft version gate (5.24 refuses peft < 0.22, which doesn't exist yet)"""
+    from peft import inject_adapter_in_model
+    inject_adapter_in_model(config, model, 'default')
+    model._hf_peft_config_loaded, model.peft_config = True, {'default': config}
+    return model
+
+
 def test_add_adapter_path_is_refused():
     "transformers' add_adapter(AdaLoraConfig) has no RankAllocator: training it would silently be fixed-rank"
+    m = _add_adapter_like_transformers(tiny_model('llama'), adalora_config(tiny_model('llama'), total_steps=10))
+    assert is_adalora(m) and any('lora_E' in n for n, _ in m.named_parameters())
+    with pytest.raises(ValueError, match='peft#3373'):
+        AdaLoraCallback()._find(m)
+
+
+def test_add_adapter_itself_is_refused_where_transformers_allows_it():
+    "The same through transformers' real `add_adapter`, on the versions whose peft gate lets it run"
     m = tiny_model('llama')
-    m.add_adapter(adalora_config(m, total_steps=10))
-    assert is_adalora(m)
+    try: m.add_adapter(adalora_config(m, total_steps=10))
+    except ValueError as e:
+        if 'version of PEFT' not in str(e): raise
+        pytest.skip(f"transformers refuses this peft for add_adapter: {e}")
     with pytest.raises(ValueError, match='peft#3373'):
         AdaLoraCallback()._find(m)

@@ -3,7 +3,7 @@ import tempfile, warnings
 from pathlib import Path
 import pytest, torch
 from finetune_kit.models import load_model
-from finetune_kit.adapters import qlora, qlora_config, save_adapter, load_adapter, merge, estimate_memory, GB
+from finetune_kit.adapters import qlora, qlora_config, save_adapter, load_adapter, merge, estimate_memory, GB, checkpointing_on
 
 
 def exact_4bit(model):
@@ -42,7 +42,7 @@ def test_loads_in_4bit_and_estimate_matches_footprint(trained):
     print(f"4-bit footprint {foot/2**20:.1f} MiB, estimate {est.weights*GB/2**20:.1f} MiB")
     assert est.method == 'qlora' and abs(est.weights * GB / foot - 1) < 0.03
     assert est.trainable == model.get_nb_trainable_parameters()[0] == 30 * 16 * 10176
-    assert base.is_gradient_checkpointing
+    assert checkpointing_on(base)
 
 
 def test_steps_lower_the_loss(trained):

@@ -275,6 +275,7 @@ def test_mask_text_markers(tok):
     assert t == f"[{sum(l != -100 for l in row['labels'])}/{len(row['labels'])} tokens trained]\n### Human: hi\n### Assistant:« yo»⟨EOS✓⟩"
 
 def test_check_packing_peft_model():
-    from peft import LoraConfig, get_peft_model
-    m = get_peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj', 'v_proj'], task_type='CAUSAL_LM'))
+    from peft import LoraConfig
+    from finetune_kit.adapters import peft_model
+    m = peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj', 'v_proj'], task_type='CAUSAL_LM'))
     assert check_packing(m) < 1e-4

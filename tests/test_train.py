@@ -5,7 +5,8 @@ from unittest import mock
 import pytest, torch
 from datasets import Dataset
 from transformers import AutoTokenizer, TrainerCallback
-from peft import LoraConfig, PeftModel, get_peft_model
+from peft import LoraConfig, PeftModel
+from finetune_kit.adapters import peft_model, peft_compat
 from finetune_kit.models import tiny_model, default_checkpoint
 from finetune_kit import train as T
 from finetune_kit.widget import NotebookDisplay
@@ -17,7 +18,7 @@ os.environ.setdefault('MPLBACKEND', 'Agg')
 def tok(): return AutoTokenizer.from_pretrained(default_checkpoint(quiet=True))
 
 def lora(seed=0):
-    return get_peft_model(tiny_model('llama', seed=seed), LoraConfig(r=4, lora_alpha=8, target_modules=['q_proj', 'v_proj']))
+    return peft_model(tiny_model('llama', seed=seed), LoraConfig(r=4, lora_alpha=8, target_modules=['q_proj', 'v_proj']))
 
 @pytest.fixture(scope='module')
 def ds(tok):
@@ -44,7 +45,7 @@ def test_console_path_prints_lines_saves_png_history_adapter(tok, ds, tmp_path, 
     assert [r['step'] for r in res.history if 'eval_loss' in r] == [3, 6]
     assert res.losses[-1] < res.losses[0]
     assert json.loads((tmp_path/'history.json').read_text()) == res.history
-    m = PeftModel.from_pretrained(tiny_model('llama'), str(res.adapter_dir))  # the saved adapter loads
+    with peft_compat(): m = PeftModel.from_pretrained(tiny_model('llama'), str(res.adapter_dir))  # the saved adapter loads
     assert res.adapter_dir == tmp_path/'adapter' and res.samples == [] and res.stopped is None
 
 def test_stop_button_stops_and_saves(tok, ds, tmp_path):
@@ -67,7 +68,7 @@ def test_keyboard_interrupt_saves_adapter_and_reraises(tok, ds, tmp_path, capsys
     saved = tmp_path/'adapter-step3'
     assert (saved/'adapter_config.json').exists() and str(saved) in capsys.readouterr().out
     assert any(str(saved) in n for n in getattr(e.value, '__notes__', []))
-    back = PeftModel.from_pretrained(tiny_model('llama'), str(saved))  # holds the trained weights, not the initial zeros
+    with peft_compat(): back = PeftModel.from_pretrained(tiny_model('llama'), str(saved))  # holds the trained weights, not the initial zeros
     b = {n: p for n, p in back.named_parameters() if 'lora_B' in n}
     assert b and all(p.abs().sum() > 0 for p in b.values())
 
@@ -87,7 +88,7 @@ def test_nan_loss_stops_at_once_with_cause_and_keeps_good_weights(tok, ds, tmp_p
               callbacks=[At(2, lambda s: poison.update(on=True))])
     msg = str(e.value)
     assert 'NaN/inf at step 3' in msg and 'learning rate' in msg and str(tmp_path/'adapter-step2') in msg
-    back = PeftModel.from_pretrained(tiny_model('llama'), str(tmp_path/'adapter-step2'))
+    with peft_compat(): back = PeftModel.from_pretrained(tiny_model('llama'), str(tmp_path/'adapter-step2'))
     assert all(torch.isfinite(p).all() for n, p in back.named_parameters() if 'lora_' in n)
     fp16_args = mock.Mock(fp16=True, learning_rate=2e-4, max_grad_norm=1.0)
     assert 'fp16 overflow' in T.nan_message(7, fp16_args) and 'T4' in T.nan_message(7, fp16_args)
@@ -120,7 +121,7 @@ def test_adalora_callback_attached_automatically(tok, ds, tmp_path):
     from peft import AdaLoraConfig
     from finetune_kit.adapters import AdaLoraCallback
     cfg = AdaLoraConfig(init_r=6, target_r=2, tinit=1, tfinal=1, deltaT=1, total_step=6, target_modules=['q_proj', 'v_proj'])
-    model = get_peft_model(tiny_model('llama'), cfg)
+    model = peft_model(tiny_model('llama'), cfg)
     res = T.fit(model, tok, ds, output_dir=tmp_path, max_steps=6, notebook=False, quiet=True)
     cbs = [c for c in res.trainer.callback_handler.callbacks if isinstance(c, AdaLoraCallback)]
     assert len(cbs) == 1 and len(cbs[0].history) == 7  # called after each of the 6 optimizer steps
@@ -157,11 +158,12 @@ DDP_SCRIPT = textwrap.dedent('''
         import torch
         from datasets import Dataset
         from transformers import AutoTokenizer
-        from peft import LoraConfig, get_peft_model
+        from peft import LoraConfig
+        from finetune_kit.adapters import peft_model
         from finetune_kit.models import tiny_model, default_checkpoint
         from finetune_kit.train import fit
         tok = AutoTokenizer.from_pretrained(default_checkpoint(quiet=True))
-        model = get_peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj', 'v_proj']))
+        model = peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj', 'v_proj']))
         ids = [[5, 6, 7, 8, 9, 10, 11, 12]]*16
         ds = Dataset.from_dict({'input_ids': ids, 'labels': ids, 'attention_mask': [[1]*8]*16})
         res = fit(model, tok, ds, output_dir=out, max_steps=3, bs=2, logging_steps=1, notebook=False, prompts=['hi'],

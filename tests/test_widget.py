@@ -139,7 +139,8 @@ def test_saved_page_renders_in_headless_chromium(tmp_path):
 KERNEL_CELL = '''
 from transformers import AutoTokenizer, TrainerCallback
 from datasets import Dataset
-from peft import LoraConfig, get_peft_model
+from peft import LoraConfig
+from finetune_kit.adapters import peft_model
 from finetune_kit.models import tiny_model, default_checkpoint
 from finetune_kit.train import fit
 tok = AutoTokenizer.from_pretrained(default_checkpoint(quiet=True))
@@ -148,7 +149,7 @@ ds = Dataset.from_dict({'input_ids': ids, 'labels': ids, 'attention_mask': [[1]*
 class Ready(TrainerCallback):
     def on_step_end(self, args, state, control, **kw):
         if state.global_step == 2: print('READY', flush=True)
-res = fit(get_peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj'])), tok, ds, output_dir=OUT,
+res = fit(peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj'])), tok, ds, output_dir=OUT,
           max_steps=100000, callbacks=[Ready()])
 print('RESULT', res.stopped, res.steps < 100000, (res.adapter_dir/'adapter_config.json').exists(), flush=True)
 '''
