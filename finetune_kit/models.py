@@ -7,7 +7,7 @@ __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'INSTALL_DEFAULT', 'DevicePlan', '
            'cache_dir', 'default_checkpoint', 'model_label', 'load_model', 'ask', 'tiny_model']
 
 # %% ../nbs/00_models.ipynb #5fa29a0f
-import os, sys, time, shutil, tempfile, hashlib, importlib.util, warnings, logging
+import os, sys, time, shutil, tempfile, hashlib, importlib.util, importlib.metadata, warnings, logging
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -73,11 +73,19 @@ def cache_dir()->Path:
     xdg = os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache'
     return Path(xdg).expanduser()/'huggingface'/'finetune_kit'
 
-# %% ../nbs/00_models.ipynb #24969c4d
-def _fingerprint(f:Path)->str:
-    st = f.stat()
-    return hashlib.sha1(f"{f.name}:{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:10]
+# %% ../nbs/00_models.ipynb #32231eba
+def _fingerprint(f:Path, # the default model's GGUF file
+                )->str: # 10 hex digits, equal for every install of the same release
+    "Cache key for `f`: its name and size and the installed package's version (never its modification time)"
+    try: release = f"{DEFAULT_PACKAGE}=={importlib.metadata.version(DEFAULT_PACKAGE)}"
+    except importlib.metadata.PackageNotFoundError:  # a copy without package metadata: key on the content
+        h = hashlib.sha1()
+        with open(f, 'rb') as fh:
+            for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
+        release = h.hexdigest()
+    return hashlib.sha1(f"{f.name}:{f.stat().st_size}:{release}".encode()).hexdigest()[:10]
 
+# %% ../nbs/00_models.ipynb #24969c4d
 def _quiet_transformers():
     "Context manager: silence transformers' progress bars and warnings during a load"
     from transformers.utils import logging as hf_logging
