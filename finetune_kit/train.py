@@ -374,6 +374,7 @@ def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters
                                 'gradient_accumulation_steps': grad_accum, 'learning_rate': lr, **training_args})
     device = args.device
     info = _run_info(model, device)
+    info.lr = args.learning_rate  # the plot's learning-rate axis, fixed from the start
     display = make_display(info, notebook=notebook if main else False, quiet=quiet or not main, png_path=out/'loss.png',
                            **({'every': every} if every is not None else {}))
     ckpt = None

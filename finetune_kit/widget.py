@@ -12,7 +12,7 @@ import sys, time, math, io, base64, html as _html, datetime, threading, contextv
 from dataclasses import dataclass
 from pathlib import Path
 
-# %% ../nbs/05_widget.ipynb #39507fca
+# %% ../nbs/05_widget.ipynb #f3af7dea
 @dataclass
 class RunInfo:
     "What is being trained, shown in the header"
@@ -22,11 +22,13 @@ class RunInfo:
     total:int=0            # all parameters
     device:str='cpu'       # e.g. 'cuda / bfloat16'
     gpu_name:str|None=None # e.g. 'Tesla T4'
+    lr:float|None=None     # peak learning rate: the plot's learning-rate axis goes up to it from the start
     def summary(self)->str:
         "One line: model · method · trainable parameters (share) · device"
         pct = f" ({100*self.trainable/self.total:.2f}%)" if self.total else ''
         gpu = f" · {self.gpu_name}" if self.gpu_name else ''
-        return f"{self.model} · {self.method} · {self.trainable:,} trainable params{pct} · {self.device}{gpu}"
+        params = f"{self.trainable:,} trainable params{pct}"
+        return f"{self.model} · {self.method} · {params} · {self.device}{gpu}"
 
 @dataclass
 class Snapshot:
@@ -56,17 +58,18 @@ def fmt_duration(seconds:float|None, # a duration, or None when unknown
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
-# %% ../nbs/05_widget.ipynb #0717ccf9
+# %% ../nbs/05_widget.ipynb #c4f4b992
 def _gpu(snap): return f"{snap.mem_gb:.2f} GB now, {snap.peak_gb or snap.mem_gb:.2f} GB peak"
 
 def progress_line(snap:Snapshot, # state to describe
                   eta:bool=True, # include the ETA (a finished run has none)
                  )->str: # one line, no newline
-    "One line for a console or a log: step/total, loss, elapsed and ETA, tokens/s and GPU memory when known"
+    "One line for a console or a log: step/total, loss, elapsed and ETA, tokens/s and GPU memory"
     pct = f" ({100*snap.step/snap.total:.0f}%)" if snap.total else ''
     parts = [f"step {snap.step}/{snap.total or '?'}{pct}"]
     if snap.loss is not None: parts.append(f"loss {snap.loss:.4f}")
-    parts.append(f"{fmt_duration(snap.elapsed)} elapsed" + (f", ETA {fmt_duration(snap.eta)}" if eta else ''))
+    left = f", ETA {fmt_duration(snap.eta)}" if eta else ''
+    parts.append(f"{fmt_duration(snap.elapsed)} elapsed{left}")
     if snap.tokens_per_s: parts.append(f"{snap.tokens_per_s:,.0f} tok/s")
     if snap.mem_gb is not None: parts.append(f"GPU {_gpu(snap)}")
     return ' · '.join(parts)
@@ -76,7 +79,8 @@ def status_line(snap:Snapshot, # the latest state
                )->str: # e.g. '12/60 · 0:14 elapsed · ETA 0:56'
     "Step/total, elapsed and ETA, `since` seconds after `snap`"
     eta = None if snap.eta is None else max(0., snap.eta - since)
-    return f"{snap.step}/{snap.total or '?'} · {fmt_duration(snap.elapsed + since)} elapsed · ETA {fmt_duration(eta)}"
+    took = fmt_duration(snap.elapsed + since)
+    return f"{snap.step}/{snap.total or '?'} · {took} elapsed · ETA {fmt_duration(eta)}"
 
 def stats_line(snap:Snapshot, # the latest state
               )->str: # the known parts, joined by ' · '
@@ -86,7 +90,7 @@ def stats_line(snap:Snapshot, # the latest state
              f"GPU memory {_gpu(snap)}" if snap.mem_gb is not None else '']
     return ' · '.join(p for p in parts if p)
 
-# %% ../nbs/05_widget.ipynb #6cdc25b5
+# %% ../nbs/05_widget.ipynb #ad0075a6
 OUTCOMES = ('done', 'stopped', 'interrupted', 'failed')
 
 def error_line(exc:BaseException, # an exception
@@ -108,13 +112,13 @@ def final_line(outcome:str, # one of `OUTCOMES`
         raise ValueError(f"finish: outcome={outcome!r}; use one of {', '.join(map(repr, OUTCOMES))}")
     took = '' if elapsed is None else f" · {fmt_duration(elapsed)}"
     if outcome == 'done': return f"done · {step}{f'/{total}' if total else ''} steps{took}"
-    if outcome == 'failed': return f"failed at step {step}: {error_line(error) if error else 'unknown error'}"
+    if outcome == 'failed': return f"failed at step {step}: {error_line(error) if error else 'unknown'}"
     return f"{outcome} at step {step}{f' of {total}' if total else ''}{took}"
 
-# %% ../nbs/05_widget.ipynb #d2cfa159
-def smooth(values:list, # raw values (None and non-finite entries are carried over from the previous smoothed value)
+# %% ../nbs/05_widget.ipynb #102412e1
+def smooth(values:list, # raw values (None and non-finite ones repeat the previous smoothed value)
            beta:float=0.9, # weight of the past; 0 = no smoothing
-          )->list: # same length, exponentially smoothed with bias correction (as fastai's `SmoothenValue`)
+          )->list: # same length, smoothed with bias correction (as fastai's `SmoothenValue`)
     "Debiased exponential moving average of `values`"
     out, avg, n = [], 0., 0
     for v in values:
@@ -124,7 +128,7 @@ def smooth(values:list, # raw values (None and non-finite entries are carried ov
         out.append(avg/(1-beta**n) if n else None)
     return out
 
-# %% ../nbs/05_widget.ipynb #31ed2ebc
+# %% ../nbs/05_widget.ipynb #4ba26190
 def nice_step(x:float, # a rough tick spacing (> 0)
              )->float: # the smallest 1, 2, 2.5 or 5 times a power of ten that is at least `x`
     "A round tick spacing"
@@ -135,9 +139,10 @@ def axis_limits(values:list, # the values to show (finite)
                 current:tuple|None=None, # the limits shown now
                 zero:bool=False, # start at 0 (the learning rate)
                )->tuple: # (low, high)
-    "Round limits holding `values` with room below for a falling loss; `current` while they fit and fill a third of it"
+    "Round limits holding `values`, room below for a falling loss; `current` while they fit and fill a third"
     lo, hi = (0. if zero else min(values)), max(values)
-    if current and current[0] <= lo and hi <= current[1] and hi - lo >= (current[1] - current[0])/3: return current
+    fits = current and current[0] <= lo and hi <= current[1]
+    if fits and hi - lo >= (current[1] - current[0])/3: return current
     span = hi - lo
     top = hi + (span/20 or abs(hi)/20 or 1.)
     bottom = 0. if zero else lo - max(span/2, abs(hi)/4)
@@ -145,7 +150,7 @@ def axis_limits(values:list, # the values to show (finite)
     step = nice_step((top - bottom)/5)
     return math.floor(bottom/step)*step, math.ceil(top/step)*step
 
-# %% ../nbs/05_widget.ipynb #76f60feb
+# %% ../nbs/05_widget.ipynb #f300646a
 _SUPERSCRIPT = str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹')
 
 def _lr_axis(ax, limits:tuple):
@@ -154,7 +159,8 @@ def _lr_axis(ax, limits:tuple):
     ax.set_ylim(limits)
     e = math.floor(math.log10(limits[1])) if limits[1] > 0 else 0
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v/10**e:g}"))
-    ax.set_title('learning rate' + (f" (×10{str(e).translate(_SUPERSCRIPT)})" if e else ''), fontsize=9)
+    power = f" (×10{str(e).translate(_SUPERSCRIPT)})" if e else ''
+    ax.set_title('learning rate' + power, fontsize=9)
 
 def _encode(canvas)->bytes:
     "PNG bytes of an Agg canvas: RGB, no row filters, zlib level 1"
@@ -163,11 +169,12 @@ def _encode(canvas)->bytes:
     h, w, _ = rgb.shape
     rows = np.zeros((h, 1 + 3*w), np.uint8)  # each row: filter type 0 (none), then its pixels
     rows[:, 1:] = rgb.reshape(h, -1)
-    def chunk(kind, data): return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
     return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
             + chunk(b'IDAT', zlib.compress(rows.tobytes(), 1)) + chunk(b'IEND', b''))
 
-# %% ../nbs/05_widget.ipynb #d824143c
+# %% ../nbs/05_widget.ipynb #d8861b16
 class LivePlot:
     "A two-panel figure (loss: raw, smoothed, eval; learning rate) built once and redrawn in place"
     def __init__(self, beta:float=0.8, # smoothing of the thick line (see `smooth`)
@@ -181,9 +188,11 @@ class LivePlot:
         self.beta, self.width, self._legend_for, self._key = beta, round(figsize[0]*dpi), None, None
         self.fig = fig = Figure(figsize=figsize, dpi=dpi*scale)
         FigureCanvasAgg(fig)
-        fig.subplots_adjust(left=0.055, right=0.985, bottom=0.16, top=0.83 if title else 0.9, wspace=0.2)
+        fig.subplots_adjust(left=0.055, right=0.985, bottom=0.16, top=0.83 if title else 0.9,
+                            wspace=0.2)
         self.ax, self.ax_lr = fig.subplots(1, 2, width_ratios=[3, 1])
-        self.raw, = self.ax.plot([], [], color='tab:blue', alpha=0.4, lw=1, ms=3, label='train loss')
+        self.raw, = self.ax.plot([], [], color='tab:blue', alpha=0.4, lw=1, ms=3,
+                                 label='train loss')
         self.smoothed, = self.ax.plot([], [], color='tab:blue', lw=2, label='smoothed')
         self.eval, = self.ax.plot([], [], 'o-', color='tab:orange', ms=4, lw=1, label='eval loss')
         self.lr, = self.ax_lr.plot([], [], color='tab:green', ms=3)
@@ -193,17 +202,19 @@ class LivePlot:
             a.tick_params(labelsize=8)
             a.grid(alpha=0.3)
         self.ax.set_title('loss', fontsize=9)
-        self.waiting = self.ax.text(0.5, 0.5, 'waiting for the first logged loss…', ha='center', va='center',
-                                    transform=self.ax.transAxes, color='gray')
+        self.waiting = self.ax.text(0.5, 0.5, 'waiting for the first logged loss…', ha='center',
+                                    va='center', transform=self.ax.transAxes, color='gray')
         if title: fig.suptitle(title, fontsize=10)
         self.update([])
 
     def update(self, history:list, # records with 'step' and any of 'loss', 'eval_loss', 'lr'
-               total:int|None=None, # planned steps: fixes the x axis so the curve grows left to right
+               total:int|None=None, # planned steps: fixes the x axis, the curve grows left to right
+               lr:float|None=None, # peak learning rate: fixes the learning-rate axis from the start
               ):
         "Set the lines' data and the axes from `history`; returns self"
         def series(k):
-            pts = [(r['step'], r[k]) for r in history if r.get(k) is not None and math.isfinite(r[k])]
+            pts = [(r['step'], r[k]) for r in history
+                   if r.get(k) is not None and math.isfinite(r[k])]
             return [p[0] for p in pts], [p[1] for p in pts]
         (xs, ys), ev, (lx, ly) = series('loss'), series('eval_loss'), series('lr')
         self.raw.set_data(xs, ys)
@@ -214,16 +225,18 @@ class LivePlot:
         self.lr.set_marker('o' if len(lx) <= 25 else '')
         self.waiting.set_visible(not xs and not ev[0])
         shown = tuple(l for l in (self.raw, self.smoothed, self.eval) if len(l.get_xdata()))
-        if shown and shown != self._legend_for: self.ax.legend(handles=list(shown), fontsize=8, loc='upper right')
+        if shown and shown != self._legend_for:
+            self.ax.legend(handles=list(shown), fontsize=8, loc='upper right')
         self._legend_for = shown or self._legend_for
         for a in (self.ax, self.ax_lr): a.set_xlim(0, total or max(xs + ev[0] + lx, default=1))
-        if ys or ev[1]: self.ax.set_ylim(axis_limits(ys + ev[1], self.ax.get_ylim() if self._key else None))
-        if ly: _lr_axis(self.ax_lr, axis_limits(ly, self.ax_lr.get_ylim() if self._key else None, zero=True))
+        shown_lims = lambda a: a.get_ylim() if self._key else None  # before the first frame: none yet
+        if ys or ev[1]: self.ax.set_ylim(axis_limits(ys + ev[1], shown_lims(self.ax)))
+        if ly or lr: _lr_axis(self.ax_lr, axis_limits(ly + [lr or 0], shown_lims(self.ax_lr), zero=True))
         else: self.ax_lr.set_title('learning rate', fontsize=9)
         return self
 
     def png(self)->bytes:
-        "The frame as PNG bytes: all drawn when the axes changed, else the lines pasted on the kept background"
+        "The frame as PNG bytes: all drawn if the axes changed, else the lines pasted on the kept background"
         c = self.fig.canvas
         key = (self.ax.get_ylim(), self.ax_lr.get_ylim(), self.ax.get_xlim(), self.raw.get_marker(),
                self.lr.get_marker(), self._legend_for, self.waiting.get_visible())
@@ -251,14 +264,15 @@ def figure_png(fig, # a matplotlib Figure
     fig.savefig(buf, format='png', dpi=dpi or fig.dpi)
     return buf.getvalue()
 
-# %% ../nbs/05_widget.ipynb #e830357d
+# %% ../nbs/05_widget.ipynb #32aeb9e9
 def _esc(x)->str: return _html.escape('' if x is None else str(x))
 
-_CELL = 'style="vertical-align:top;text-align:left;white-space:pre-wrap;border:1px solid #ccc;padding:4px;max-width:32em"'
+_CELL = ('style="vertical-align:top;text-align:left;white-space:pre-wrap;border:1px solid #ccc;padding:4px;'
+         'max-width:32em"')
 
-def samples_html(samples:list, # dicts with 'prompt', 'base', 'tuned' and optionally 'checkpoints' {step: text}
+def samples_html(samples:list, # dicts with 'prompt', 'base', 'tuned', maybe 'checkpoints' {step: text}
                 )->str: # an HTML <table>
-    "The base-vs-tuned table: one row per prompt, one column per model (and per checkpoint when present)"
+    "The base-vs-tuned table: one row per prompt, one column per model (and per checkpoint)"
     steps = sorted({int(s) for r in samples for s in (r.get('checkpoints') or {})})
     head = ['prompt', 'base'] + [f'step {s}' for s in steps] + ['tuned']
     rows = ['<tr>' + ''.join(f'<th {_CELL}>{h}</th>' for h in head) + '</tr>']
@@ -266,9 +280,10 @@ def samples_html(samples:list, # dicts with 'prompt', 'base', 'tuned' and option
         ck = {int(k): v for k, v in (r.get('checkpoints') or {}).items()}
         vals = [r.get('prompt'), r.get('base')] + [ck.get(s) for s in steps] + [r.get('tuned')]
         rows.append('<tr>' + ''.join(f'<td {_CELL}>{_esc(v)}</td>' for v in vals) + '</tr>')
-    return '<table class="fk-samples" style="border-collapse:collapse;font-size:13px">' + ''.join(rows) + '</table>'
+    table = '<table class="fk-samples" style="border-collapse:collapse;font-size:13px">'
+    return table + ''.join(rows) + '</table>'
 
-# %% ../nbs/05_widget.ipynb #1aaee31c
+# %% ../nbs/05_widget.ipynb #a4b67345
 def report_html(info:RunInfo|None, # header; None to leave it out
                 history:list, # FitResult.history
                 samples:list=(), # FitResult.samples
@@ -279,21 +294,23 @@ def report_html(info:RunInfo|None, # header; None to leave it out
                 outcome:str|None=None, # how the run ended, e.g. 'stopped at step 23 of 60 · 45s'
                )->str: # a standalone HTML page (plot embedded as base64 PNG)
     "The final state of a run as one self-contained HTML page to share or attach to an issue"
-    plot = LivePlot().update(history, snap.total if snap else None)
+    plot = LivePlot().update(history, snap.total if snap else None, info.lr if info else None)
     src = base64.b64encode(png or plot.png()).decode()
-    img = (f'<img id="fk-plot" alt="loss plot" width="{plot.width}" style="max-width:100%;height:auto" '
-           f'src="data:image/png;base64,{src}">')
+    img = (f'<img id="fk-plot" alt="loss plot" width="{plot.width}" '
+           f'style="max-width:100%;height:auto" src="data:image/png;base64,{src}">')
     parts = [f'<h1 style="font-size:18px">{_esc(title)}</h1>']
     if info: parts.append(f'<p class="fk-header">{_esc(info.summary())}</p>')
-    if snap: parts.append(f'<p class="fk-progress">{_esc(progress_line(snap, eta=not outcome))}</p>')
+    if snap: parts.append(f'<p class="fk-progress">{_esc(progress_line(snap, not outcome))}</p>')
     if outcome: parts.append(f'<p class="fk-outcome"><b>{_esc(outcome)}</b></p>')
     parts.append(img)
-    if log: parts.append('<pre class="fk-log" style="color:#a33">' + _esc('\n'.join(log)) + '</pre>')
+    lines = '\n'.join(log)
+    if log: parts.append(f'<pre class="fk-log" style="color:#a33">{_esc(lines)}</pre>')
     if samples: parts += ['<h2 style="font-size:15px">Base vs tuned</h2>', samples_html(samples)]
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     parts.append(f'<p style="color:gray;font-size:11px">saved {stamp} by finetune_kit</p>')
-    return ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>' + _esc(title) + '</title></head>'
-            '<body style="font-family:sans-serif;margin:16px">' + '\n'.join(parts) + '</body></html>')
+    head = f'<head><meta charset="utf-8"><title>{_esc(title)}</title></head>'
+    body = '<body style="font-family:sans-serif;margin:16px">' + '\n'.join(parts) + '</body>'
+    return f'<!DOCTYPE html><html>{head}{body}</html>'
 
 # %% ../nbs/05_widget.ipynb #b36b9070
 def in_notebook()->bool:
@@ -302,16 +319,17 @@ def in_notebook()->bool:
     shell = ip.get_ipython() if ip else None
     return shell is not None and getattr(shell, 'kernel', None) is not None
 
-# %% ../nbs/05_widget.ipynb #7b067e27
+# %% ../nbs/05_widget.ipynb #01ac7d8c
 class Display:
-    "What `fit` drives, whatever shows it: the state, the Stop flag, messages, how the run ended, the page to save"
+    "What `fit` drives, whatever shows it: the state, the Stop flag, messages, how the run ended"
     def __init__(self, info:RunInfo|None=None, # header
                  png_path:str|Path|None=None, # where `finish` saves the plot (None: no file)
                 ):
         self.info, self.png_path = info, png_path
         self.snap, self.history, self.samples, self.messages = Snapshot(), [], [], []
         self.draw_seconds, self.draws = 0., 0
-        self.stop_requested, self.exception, self.outcome, self.final, self.adapter_dir = False, None, None, None, None
+        self.stop_requested, self.exception, self.adapter_dir = False, None, None
+        self.outcome = self.final = None  # set by `finish`
 
     def update(self, snap:Snapshot, # the state now
                history:list, # the records so far (the same list, growing, is fine)
@@ -329,7 +347,7 @@ class Display:
 
     def error(self, exc:BaseException, # the exception that ends the run
              ):
-        "Remember `exc` for the final state and log it (an interrupt is told by the final state alone)"
+        "Remember `exc` for the final state and log it (an interrupt is told by the final state)"
         self.exception = exc
         if not isinstance(exc, KeyboardInterrupt): self.log(error_line(exc, 2000), 'error')
 
@@ -338,28 +356,32 @@ class Display:
         "Show the base-vs-tuned comparison"
         self.samples = samples
 
-    def finish(self, outcome:str|None=None, # 'done', 'stopped', 'interrupted' or 'failed'; None: from the state
+    def finish(self, outcome:str|None=None, # one of `OUTCOMES`; None: what the state implies
                step:int|None=None, # global step the run ended at; None: the last snapshot's
                adapter_dir:str|Path|None=None, # where the adapter was saved
-               error:BaseException|None=None, # the exception that ended the run, if `error` wasn't told yet
+               error:BaseException|None=None, # the exception that ended the run, if not told yet
               )->str: # the final line, e.g. 'stopped at step 23 of 60 · 45s'
         "Settle how the run ended and save the plot at `png_path`"
         if error is not None and error is not self.exception: self.error(error)
         if outcome is None:
-            ki = isinstance(self.exception, KeyboardInterrupt)
-            outcome = 'interrupted' if ki else 'failed' if self.exception else 'stopped' if self.stop_requested else 'done'
+            if isinstance(self.exception, KeyboardInterrupt): outcome = 'interrupted'
+            elif self.exception is not None: outcome = 'failed'
+            else: outcome = 'stopped' if self.stop_requested else 'done'
         s = self.snap
-        self.final = final_line(outcome, s.step if step is None else step, s.total, s.elapsed, self.exception)
+        step = s.step if step is None else step
+        self.final = final_line(outcome, step, s.total, s.elapsed, self.exception)
         self.outcome, self.adapter_dir = outcome, adapter_dir
         if self.png_path:
             Path(self.png_path).parent.mkdir(parents=True, exist_ok=True)
-            Path(self.png_path).write_bytes(LivePlot().update(self.history, s.total or None).png())
+            plot = LivePlot().update(self.history, s.total or None, self.info and self.info.lr)
+            Path(self.png_path).write_bytes(plot.png())
         return self.final
 
     def to_html(self)->str:
         "The final state as a standalone HTML page"
         log = self.messages + ([f"Adapter saved to {self.adapter_dir}"] if self.adapter_dir else [])
-        return report_html(self.info, self.history, self.samples, snap=self.snap, log=log, outcome=self.final)
+        return report_html(self.info, self.history, self.samples, snap=self.snap, log=log,
+                           outcome=self.final)
 
     def save_html(self, path:str|Path, # file to write
                  )->Path: # `path`
@@ -369,12 +391,12 @@ class Display:
         p.write_text(self.to_html(), encoding='utf-8')
         return p
 
-# %% ../nbs/05_widget.ipynb #50567972
+# %% ../nbs/05_widget.ipynb #62f4f916
 class ConsoleDisplay(Display):
     "Plain progress lines for scripts, CI and terminals; saves the plot as a PNG"
     def __init__(self, info:RunInfo|None=None, # header, printed once
                  png_path:str|Path|None=None, # where `finish` saves the plot (None: no file)
-                 every:float|None=None, # seconds between lines; default 0.5 on a terminal, 10 otherwise (CI logs)
+                 every:float|None=None, # seconds between lines; None: 0.5 on a terminal, else 10 (CI logs)
                  quiet:bool=False, # print nothing (the PNG is still saved)
                  file=None, # stream to write to (default sys.stdout)
                 ):
@@ -393,8 +415,9 @@ class ConsoleDisplay(Display):
         if not force and time.monotonic() - self._last < max(self.every, 60*self._cost): return False
         t0 = time.monotonic()
         line = progress_line(snap, eta=self.outcome is None)
-        if not self.quiet and (self.tty or line.split(' · ')[0] != self._printed):  # no repeat of the final step
-            print('\r' + line.ljust(100) if self.tty else line, end='' if self.tty else '\n', file=self.file, flush=True)
+        if self.quiet or not (self.tty or line.split(' · ')[0] != self._printed): pass  # same step: no repeat
+        elif self.tty: print('\r' + line.ljust(100), end='', file=self.file, flush=True)
+        else: self._say(line)
         self._printed, self._last = line.split(' · ')[0], time.monotonic()
         self.draw_seconds += self._last - t0
         self.draws += 1
@@ -414,7 +437,7 @@ class ConsoleDisplay(Display):
 
     def finish(self, outcome:str|None=None, step:int|None=None, adapter_dir:str|Path|None=None,
                error:BaseException|None=None)->str:
-        "Print the final state: last progress line (no ETA), how the run ended, the adapter, the plot's file"
+        "Print the final state: last progress line (no ETA), how it ended, the adapter, the plot's file"
         final = super().finish(outcome, step, adapter_dir, error)
         self.update(self.snap, self.history, force=True)
         if self.quiet: return final
@@ -423,22 +446,22 @@ class ConsoleDisplay(Display):
         if self.png_path: self._say(f"Loss plot saved to {self.png_path}")
         return final
 
-# %% ../nbs/05_widget.ipynb #80a6272e
+# %% ../nbs/05_widget.ipynb #7627c3dd
 class _Ticker:
-    "Calls `fn` now and then every `every` seconds on a daemon thread in the caller's context, until `stop()`"
-    def __init__(self, fn, # returns seconds since the display's last update (it stops after `idle` of them)
+    "Calls `fn` now, then every `every` seconds, on a daemon thread in the caller's context, until `stop()`"
+    def __init__(self, fn, # returns the seconds since the display's last update
                  every:float, # seconds between calls
                  idle:float=3600., # stop by itself after this long without an update
                 ):
         self.fn, self.every, self.idle, self.halt, self.error = fn, every, idle, threading.Event(), None
-        self.thread = threading.Thread(target=contextvars.copy_context().run, args=(self._loop,), daemon=True,
-                                       name='finetune_kit display')
+        run = contextvars.copy_context().run  # the cell's context: the kernel sends to that cell
+        self.thread = threading.Thread(target=run, args=(self._loop,), daemon=True, name='finetune_kit display')
         self.thread.start()
 
     def _loop(self):
         while True:
             try: since = self.fn()
-            except Exception as e:  # a display must never break a training run: stop ticking, keep the error
+            except Exception as e:  # a display must never break a run: stop ticking, keep the error
                 self.error = e
                 return
             if since > self.idle or self.halt.wait(self.every): return
@@ -448,10 +471,10 @@ class _Ticker:
         self.halt.set()
         if self.thread is not threading.current_thread(): self.thread.join(timeout)
 
-# %% ../nbs/05_widget.ipynb #d9a7bc13
+# %% ../nbs/05_widget.ipynb #38871cb3
 _PLACEHOLDER = ('<div style="width:{w}px;max-width:100%;height:{h}px;display:flex;align-items:center;'
-                'justify-content:center;background:#f5f5f5;color:#888;font-size:13px">the loss plot appears at the '
-                'first logged step</div>')
+                'justify-content:center;background:#f5f5f5;color:#888;font-size:13px">'
+                'the loss plot appears at the first logged step</div>')
 
 class PlotPane:
     "The plot's widget: a placeholder, then `LivePlot` frames redrawn within a time budget"
@@ -465,41 +488,44 @@ class PlotPane:
         self.every, self.max_every, self.budget, self.plot, self.costs = every, max_every, budget, None, []
         self._drawn, self.drawn_at = None, -math.inf
         self.placeholder = W.HTML(_PLACEHOLDER.format(w=width, h=height))
-        self.image = W.Image(format='png', layout=W.Layout(width=f'{width}px', max_width='100%', display='none'))
+        fit = W.Layout(width=f'{width}px', max_width='calc(100% - 4px)', display='none')  # 4px: margins
+        self.image = W.Image(format='png', layout=fit)
 
     @property
     def interval(self)->float:
-        "Seconds until the next redraw: the last frame's cost / `budget`, within [`every`, `max_every`]"
-        cost = self.costs[-1] if len(self.costs) > 1 else 0.  # the first frame is cold: it doesn't count
+        "Seconds until the next redraw: the last frame's cost / `budget`, in [`every`, `max_every`]"
+        cost = self.costs[-1] if len(self.costs) > 1 else 0.  # the first frame is cold: not counted
         return min(self.max_every, max(self.every, cost/self.budget))
 
     def due(self, history:list, # the records so far
             now:float, # `time.monotonic()`
            )->bool:
-        "The history changed since the last frame and the interval has passed (always true before the first)"
+        "The history changed since the last frame and the interval has passed (or no frame yet)"
         h = (len(history), tuple(history[-1].items()) if history else ())
         return self.plot is None or (h != self._drawn and now - self.drawn_at >= self.interval)
 
     def draw(self, history:list, # the records so far
              total:int|None=None, # planned steps
+             lr:float|None=None, # peak learning rate
             )->float: # seconds it took
-        "Draw a frame of `history` and show it; its cost is CPU time, not the wall time other threads also take"
+        "Draw a frame of `history` and show it; its cost is CPU time, not wall time (other threads run)"
         cpu = time.thread_time()
         if self.plot is None: self.plot = LivePlot()
         self._drawn = (len(history), tuple(history[-1].items()) if history else ())
-        self.image.value = self.plot.update(history, total).png()
-        if self.image.layout.display == 'none': self.image.layout.display, self.placeholder.layout.display = None, 'none'
+        self.image.value = self.plot.update(history, total, lr).png()
+        if self.image.layout.display == 'none':  # the first frame replaces the placeholder
+            self.image.layout.display, self.placeholder.layout.display = None, 'none'
         self.drawn_at = time.monotonic()
         self.costs.append(time.thread_time() - cpu)
         return self.costs[-1]
 
-# %% ../nbs/05_widget.ipynb #a17f0659
+# %% ../nbs/05_widget.ipynb #7629bc97
 _ENDINGS = {'done': ('Done', 'success', 'check'), 'stopped': ('Stopped', 'warning', 'stop'),
             'interrupted': ('Interrupted', 'warning', 'stop'), 'failed': ('Failed', 'danger', 'times')}
 _PATH = 'Adapter saved to <code style="user-select:all;background:#f3f3f3;padding:1px 4px">{}</code>'
 
 class NotebookDisplay(Display):
-    "The live widget: header, progress + status, loss/LR plot, speed and memory, Stop, log, base-vs-tuned table"
+    "The live widget: header, progress, status, loss/LR plot, speed, memory, Stop, log, base-vs-tuned table"
     def __init__(self, info:RunInfo|None=None, # header
                  png_path:str|Path|None=None, # also save the final plot here
                  every:float=0.5, # minimum seconds between plot redraws
@@ -511,19 +537,22 @@ class NotebookDisplay(Display):
                 ):
         import ipywidgets as W
         super().__init__(info, png_path)
-        self.tick, self.pane, self._tickers, self._poll, self._at = tick, PlotPane(every, max_every, budget), [], None, 0.
-        self.image, self.bar = self.pane.image, W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width='40%'))
+        self.tick, self.pane, self._tickers, self._poll, self._busy, self._at = (
+            tick, PlotPane(every, max_every, budget), [], None, None, 0.)
+        self.image, self.bar = self.pane.image, W.IntProgress(value=0, max=1, layout=W.Layout(width='40%'))
         self.header = W.HTML(f"<b>{_esc(info.summary())}</b>" if info else '')
-        self.status, self.stats, self.hint, self.adapter = W.HTML('starting…'), W.HTML(''), W.HTML(''), W.HTML('')
+        self.status, self.stats = W.HTML('starting…'), W.HTML('')
+        self.hint, self.adapter = W.HTML(''), W.HTML('')
         self.stop_button = W.Button(description='Stop', button_style='warning', icon='stop',
                                     tooltip='Stop after this step and save the adapter')
         self.stop_button.on_click(self._on_stop)
         self.logbox, self.table = W.HTML(''), W.HTML('')
         self.box = W.VBox([self.header, W.HBox([self.bar, self.status]), self.pane.placeholder, self.image,
-                           W.HBox([self.stats, self.stop_button, self.hint]), self.adapter, self.logbox, self.table])
-        for cls, w in (('widget', self.box), ('header', self.header), ('status', self.status), ('plot', self.image),
-                       ('placeholder', self.pane.placeholder), ('stats', self.stats), ('stop', self.stop_button),
-                       ('hint', self.hint), ('adapter', self.adapter), ('log', self.logbox), ('table', self.table)):
+                           W.HBox([self.stats, self.stop_button]), self.hint, self.adapter, self.logbox,
+                           self.table])
+        for cls, w in dict(widget=self.box, header=self.header, status=self.status, plot=self.image,
+                           placeholder=self.pane.placeholder, stats=self.stats, stop=self.stop_button,
+                           hint=self.hint, adapter=self.adapter, log=self.logbox, table=self.table).items():
             w.add_class(f'fk-{cls}')
         if in_notebook(): _connect_stop(self)
         if show and not quiet:
@@ -536,8 +565,9 @@ class NotebookDisplay(Display):
         self._at = time.monotonic()
         if force: self.pane.drawn_at = -math.inf
         if not self._tickers and self.outcome is None:
-            self._tickers = [_Ticker(self._show_status, self.tick), _Ticker(self._show_plot, min(0.1, self.tick))]
-        if self._poll: self._poll()  # ipykernel 6 with jupyter-ui-poll: deliver a pending click on this thread
+            self._tickers = [_Ticker(self._show_status, self.tick),
+                             _Ticker(self._show_plot, min(0.1, self.tick))]
+        if self._poll: self._poll()  # ipykernel 6 + jupyter-ui-poll: deliver a pending click, on this thread
         return False
 
     def _show_status(self)->float:
@@ -546,15 +576,20 @@ class NotebookDisplay(Display):
         self.bar.max, self.bar.value = max(s.total, 1), min(s.step, max(s.total, 1))
         stopping = self.stop_requested and self.outcome is None
         if stopping: self._on_stop()
-        text = self.final or (f"{s.step}/{s.total} · stopping after this step…" if stopping else status_line(s, t0 - self._at))
-        self.status.value, self.stats.value = _esc(text), _esc(stats_line(s)) + '&nbsp;&nbsp;'
+        text = f"{s.step}/{s.total} · stopping after this step…" if stopping else status_line(s, t0 - self._at)
+        text = self.final or text
+        self.status.value = _esc(text)
+        self.stats.value = f'<span style="white-space:nowrap">{_esc(stats_line(s))}&nbsp;&nbsp;</span>'
+        if self._busy and self.outcome is None: self._busy()  # JupyterLab 4.6 + ipykernel 7: see internals
         self.draw_seconds += time.thread_time() - cpu
         return t0 - self._at
 
     def _show_plot(self, now:bool=False)->float:
         "Draw the plot if it is due (or `now`); seconds since the last update"
         t = time.monotonic()
-        if now or self.pane.due(self.history, t): self.draw_seconds += self.pane.draw(self.history, self.snap.total or None)
+        if now or self.pane.due(self.history, t):
+            lr = self.info and self.info.lr
+            self.draw_seconds += self.pane.draw(self.history, self.snap.total or None, lr)
         self.draws = len(self.pane.costs)
         return t - self._at
 
@@ -567,7 +602,8 @@ class NotebookDisplay(Display):
         "Add a message to the widget's log"
         super().log(msg, level)
         color = {'error': '#a33', 'warning': '#a60'}.get(level, '#555')
-        self.logbox.value += f'<pre style="color:{color};margin:2px;white-space:pre-wrap">{_esc(self.messages[-1])}</pre>'
+        style = f'color:{color};margin:2px;white-space:pre-wrap'
+        self.logbox.value += f'<pre style="{style}">{_esc(self.messages[-1])}</pre>'
 
     def show_samples(self, samples:list):
         "Show the base-vs-tuned table under the plot"
@@ -576,15 +612,15 @@ class NotebookDisplay(Display):
 
     def finish(self, outcome:str|None=None, step:int|None=None, adapter_dir:str|Path|None=None,
                error:BaseException|None=None)->str:
-        "The final state: how the run ended, the button disabled with that label, the adapter's folder; no ETA"
+        "The final state: how the run ended, the button disabled with that label, the adapter; no ETA"
         for t in self._tickers: t.stop()
         final = super().finish(outcome, step, adapter_dir, error)
-        self._show_plot(now=True)
-        self._show_status()
         label, style, icon = _ENDINGS[self.outcome]
         b, self.bar.bar_style, self.hint.value = self.stop_button, style, ''
         b.description, b.disabled, b.button_style, b.icon, b.tooltip = label, True, style, icon, final
         if adapter_dir: self.adapter.value = _PATH.format(_esc(adapter_dir))
+        self._show_plot(now=True)
+        self._show_status()
         return final
 
 # %% ../nbs/05_widget.ipynb #b2f10857
@@ -599,17 +635,17 @@ def make_display(info:RunInfo|None=None, # header
         except ImportError: pass  # no ipywidgets: fall back to the console
     return ConsoleDisplay(info, **kwargs)
 
-# %% ../nbs/05_widget.ipynb #5b91da36
+# %% ../nbs/05_widget.ipynb #f7453c88
 def _ui_poll():
-    "ipykernel 6: a function delivering pending widget events during a cell (needs `jupyter-ui-poll`), else None"
+    "ipykernel 6: a function delivering widget events during a cell (needs `jupyter-ui-poll`), else None"
     try:
         import ipykernel
-        if int(ipykernel.__version__.split('.')[0]) >= 7: return None  # _watch_clicks covers ipykernel 7
+        if int(ipykernel.__version__.split('.')[0]) >= 7: return None  # `_watch_clicks` does it there
         from jupyter_ui_poll import ui_events
     except (ImportError, ValueError): return None
     last = [0.]
     def poll():
-        if time.monotonic() - last[0] < 0.2: return  # every step would be too often for a fast model
+        if time.monotonic() - last[0] < 0.2: return  # every step: too often for a fast model
         last[0] = time.monotonic()
         try:
             with ui_events() as p: p(20)
@@ -617,7 +653,7 @@ def _ui_poll():
     return poll
 
 def _watch_clicks(button, on_click)->bool:
-    "ipykernel 7+: notice `button`'s clicks on the kernel's shell channel thread, which keeps running while a cell does"
+    "ipykernel 7+: see `button`'s clicks on the kernel's shell channel thread, which runs while a cell does"
     ip = sys.modules['IPython'].get_ipython() if 'IPython' in sys.modules else None
     kernel = getattr(ip, 'kernel', None)
     thread, stream = getattr(kernel, 'shell_channel_thread', None), getattr(kernel, 'shell_stream', None)
@@ -632,9 +668,9 @@ def _watch_clicks(button, on_click)->bool:
     thread.io_loop.add_callback(lambda: stream.on_recv(watcher, copy=False))
     return True
 
-# %% ../nbs/05_widget.ipynb #299d9b53
-_HINT = ('<span style="color:#666;font-size:12px">To stop early, interrupt the kernel (■ in the toolbar; on Colab '
-         'the stop icon beside the cell, or Ctrl+M I): the adapter trained so far is saved. '
+# %% ../nbs/05_widget.ipynb #f5b92283
+_HINT = ('<span style="color:#666;font-size:12px">To stop early, interrupt the kernel (■ in the toolbar; '
+         'on Colab the stop icon beside the cell, or Ctrl+M I): the adapter trained so far is saved. '
          '<code>pip install jupyter-ui-poll</code> makes the Stop button work in this kernel.</span>')
 
 def _flag_stop(d:NotebookDisplay):
@@ -642,8 +678,23 @@ def _flag_stop(d:NotebookDisplay):
     d.stop_requested = True
 
 def _connect_stop(d:NotebookDisplay)->bool:
-    "Make `d`'s Stop button work while a cell runs; where this kernel can't, disable it and say how to stop"
-    d._poll = _ui_poll()
+    "Make `d`'s Stop button work while a cell runs; where the kernel can't, disable it, say how to stop"
+    d._busy, d._poll = _busy_signal(), _ui_poll()
     if d._poll or _watch_clicks(d.stop_button, lambda: _flag_stop(d)): return True
     d.stop_button.disabled, d.hint.value = True, _HINT
     return False
+
+# %% ../nbs/05_widget.ipynb #b9a28acd
+def _busy_signal(every:float=2.):
+    "ipykernel 7+: a function re-publishing 'busy' for the running cell (at most every `every` s), else None"
+    ip = sys.modules['IPython'].get_ipython() if 'IPython' in sys.modules else None
+    kernel = getattr(ip, 'kernel', None)
+    subshells = getattr(kernel, '_supports_kernel_subshells', False)
+    if not subshells or not hasattr(kernel, '_publish_status'): return None
+    parent, last = kernel.get_parent('shell'), [0.]  # the request of the cell that made the widget
+    def busy():
+        if time.monotonic() - last[0] < every: return
+        last[0] = time.monotonic()
+        try: kernel._publish_status('busy', 'shell', parent)
+        except Exception: pass  # a display helper must never stop a training run
+    return busy
