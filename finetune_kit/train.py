@@ -418,7 +418,7 @@ def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters
         elif isinstance(e, torch.OutOfMemoryError): e = torch.OutOfMemoryError(oom_message(model, args, _max_len(train_ds)) + ' ' + where)
         elif path: e.add_note(where)
         if path and not quiet: print(where, flush=True)
-        try: display.error(e); display.finish()
+        try: display.error(e); display.finish(step=step, adapter_dir=path)
         except Exception as x: print(f"(the display failed too: {x!r})", file=sys.stderr)
         if isinstance(e, (NonFiniteLoss, torch.OutOfMemoryError)): raise e from None
         raise
@@ -428,12 +428,11 @@ def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters
         adapter_dir = _save_adapter(model, out/'adapter')
         tok.save_pretrained(str(adapter_dir))
         (out/'history.json').write_text(json.dumps(live.history))
-    display.finish()
+    display.finish(adapter_dir=adapter_dir)
     samples = []
     if prompts and main:
         samples = compare(model, tok, prompts, **(compare_kwargs or {}))
         for r, i in zip(samples, range(len(samples))):
             if live.checkpoint_samples: r['checkpoints'] = {s: v[i] for s, v in sorted(live.checkpoint_samples.items())}
         display.show_samples(samples)
-    if adapter_dir and not quiet and main: print(f"Adapter saved to {adapter_dir}", flush=True)
     return FitResult(live.history, samples, adapter_dir, out, trainer.state.global_step, seconds, live.stopped, display, info, trainer)

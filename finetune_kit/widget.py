@@ -391,7 +391,7 @@ class Display:
         p.write_text(self.to_html(), encoding='utf-8')
         return p
 
-# %% ../nbs/05_widget.ipynb #62f4f916
+# %% ../nbs/05_widget.ipynb #896421a4
 class ConsoleDisplay(Display):
     "Plain progress lines for scripts, CI and terminals; saves the plot as a PNG"
     def __init__(self, info:RunInfo|None=None, # header, printed once
@@ -409,7 +409,10 @@ class ConsoleDisplay(Display):
 
     def _say(self, line:str): print(line, file=self.file, flush=True)
 
-    def update(self, snap:Snapshot, history:list, force:bool=False)->bool:
+    def update(self, snap:Snapshot, # the state now
+               history:list, # the records so far
+               force:bool=False, # print now, whatever the throttle says
+              )->bool: # whether it printed
         "Record the state; print a line if `every` seconds have passed (or `force`)"
         super().update(snap, history)
         if not force and time.monotonic() - self._last < max(self.every, 60*self._cost): return False
@@ -424,19 +427,25 @@ class ConsoleDisplay(Display):
         self._cost = max(self._last - t0, 0.7*self._cost)
         return True
 
-    def log(self, msg:str, level:str='warning'):
+    def log(self, msg:str, # what to say
+            level:str='warning', # 'info', 'warning' or 'error'
+           ):
         "Print a message (on a new line)"
         super().log(msg, level)
         if not self.quiet: self._say(('\n' if self.tty else '') + self.messages[-1])
 
-    def show_samples(self, samples:list):
+    def show_samples(self, samples:list, # `compare` rows
+                    ):
         "Print the base-vs-tuned comparison"
         super().show_samples(samples)
         for r in [] if self.quiet else samples:
             self._say(f"\n>>> {r.get('prompt')}\n  base : {r.get('base')}\n  tuned: {r.get('tuned')}")
 
-    def finish(self, outcome:str|None=None, step:int|None=None, adapter_dir:str|Path|None=None,
-               error:BaseException|None=None)->str:
+    def finish(self, outcome:str|None=None, # one of `OUTCOMES`; None: what the state implies
+               step:int|None=None, # global step the run ended at; None: the last snapshot's
+               adapter_dir:str|Path|None=None, # where the adapter was saved
+               error:BaseException|None=None, # the exception that ended the run, if not told yet
+              )->str: # the final line
         "Print the final state: last progress line (no ETA), how it ended, the adapter, the plot's file"
         final = super().finish(outcome, step, adapter_dir, error)
         self.update(self.snap, self.history, force=True)
@@ -471,7 +480,7 @@ class _Ticker:
         self.halt.set()
         if self.thread is not threading.current_thread(): self.thread.join(timeout)
 
-# %% ../nbs/05_widget.ipynb #38871cb3
+# %% ../nbs/05_widget.ipynb #be59ae2b
 _PLACEHOLDER = ('<div style="width:{w}px;max-width:100%;height:{h}px;display:flex;align-items:center;'
                 'justify-content:center;background:#f5f5f5;color:#888;font-size:13px">'
                 'the loss plot appears at the first logged step</div>')
@@ -480,7 +489,7 @@ class PlotPane:
     "The plot's widget: a placeholder, then `LivePlot` frames redrawn within a time budget"
     def __init__(self, every:float=0.5, # minimum seconds between redraws
                  max_every:float=5., # maximum seconds between redraws while the history changes
-                 budget:float=0.02, # share of the time redraws may take in the steady state
+                 budget:float=0.015, # share of the time redraws may take in the steady state
                  width:int=960, # CSS pixels (the `LivePlot` default)
                  height:int=307, # CSS pixels
                 ):
@@ -519,7 +528,7 @@ class PlotPane:
         self.costs.append(time.thread_time() - cpu)
         return self.costs[-1]
 
-# %% ../nbs/05_widget.ipynb #7629bc97
+# %% ../nbs/05_widget.ipynb #19032d53
 _ENDINGS = {'done': ('Done', 'success', 'check'), 'stopped': ('Stopped', 'warning', 'stop'),
             'interrupted': ('Interrupted', 'warning', 'stop'), 'failed': ('Failed', 'danger', 'times')}
 _PATH = 'Adapter saved to <code style="user-select:all;background:#f3f3f3;padding:1px 4px">{}</code>'
@@ -533,7 +542,7 @@ class NotebookDisplay(Display):
                  show:bool=True, # call IPython's display() on the container
                  tick:float=0.5, # seconds between status refreshes
                  max_every:float=5., # maximum seconds between plot redraws while new points come in
-                 budget:float=0.02, # share of the time plot redraws may take in the steady state
+                 budget:float=0.015, # share of the time plot redraws may take in the steady state
                 ):
         import ipywidgets as W
         super().__init__(info, png_path)
@@ -559,7 +568,10 @@ class NotebookDisplay(Display):
             from IPython.display import display
             display(self.box)
 
-    def update(self, snap:Snapshot, history:list, force:bool=False)->bool:
+    def update(self, snap:Snapshot, # the state now
+               history:list, # the records so far
+               force:bool=False, # the plot at the next tick, whatever its interval
+              )->bool: # False: the threads show it
         "Record the state: the status shows it within `tick` seconds, the plot within `max_every`"
         super().update(snap, history)
         self._at = time.monotonic()
@@ -598,20 +610,26 @@ class NotebookDisplay(Display):
         self.stop_requested = True
         if self.outcome is None: self.stop_button.description, self.stop_button.disabled = 'Stopping…', True
 
-    def log(self, msg:str, level:str='warning'):
+    def log(self, msg:str, # what to say
+            level:str='warning', # 'info', 'warning' or 'error'
+           ):
         "Add a message to the widget's log"
         super().log(msg, level)
         color = {'error': '#a33', 'warning': '#a60'}.get(level, '#555')
         style = f'color:{color};margin:2px;white-space:pre-wrap'
         self.logbox.value += f'<pre style="{style}">{_esc(self.messages[-1])}</pre>'
 
-    def show_samples(self, samples:list):
+    def show_samples(self, samples:list, # `compare` rows
+                    ):
         "Show the base-vs-tuned table under the plot"
         super().show_samples(samples)
         self.table.value = '<b>Base vs tuned</b>' + samples_html(samples)
 
-    def finish(self, outcome:str|None=None, step:int|None=None, adapter_dir:str|Path|None=None,
-               error:BaseException|None=None)->str:
+    def finish(self, outcome:str|None=None, # one of `OUTCOMES`; None: what the state implies
+               step:int|None=None, # global step the run ended at; None: the last snapshot's
+               adapter_dir:str|Path|None=None, # where the adapter was saved, shown as a line to copy
+               error:BaseException|None=None, # the exception that ended the run, if not told yet
+              )->str: # the final line
         "The final state: how the run ended, the button disabled with that label, the adapter; no ETA"
         for t in self._tickers: t.stop()
         final = super().finish(outcome, step, adapter_dir, error)

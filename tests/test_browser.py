@@ -100,6 +100,8 @@ def _stop_and_finish(driver, out, tag):
                     ".join('\\n'); return t.includes('RESULT') ? t : null", 60, 'the RESULT line')
     r = json.loads(re.search(r'RESULT (\{.*\})', text).group(1))
     assert r['stopped'] == 'stop button' and (Path(r['adapter'])/'adapter_config.json').exists(), r
+    shown = driver.execute_script(PROBE)['adapter']
+    assert shown == f"Adapter saved to {r['adapter']}", shown  # the folder, as a line to copy
     _shot(driver, f'{tag}-3-final')
     return r, text
 
