@@ -480,7 +480,7 @@ class _Ticker:
         self.halt.set()
         if self.thread is not threading.current_thread(): self.thread.join(timeout)
 
-# %% ../nbs/05_widget.ipynb #be59ae2b
+# %% ../nbs/05_widget.ipynb #f9ab13fd
 _PLACEHOLDER = ('<div style="width:{w}px;max-width:100%;height:{h}px;display:flex;align-items:center;'
                 'justify-content:center;background:#f5f5f5;color:#888;font-size:13px">'
                 'the loss plot appears at the first logged step</div>')
@@ -503,7 +503,7 @@ class PlotPane:
     @property
     def interval(self)->float:
         "Seconds until the next redraw: the last frame's cost / `budget`, in [`every`, `max_every`]"
-        cost = self.costs[-1] if len(self.costs) > 1 else 0.  # the first frame is cold: not counted
+        cost = self.costs[-1] if len(self.costs) > 2 else 0.  # the first two build the figure: not counted
         return min(self.max_every, max(self.every, cost/self.budget))
 
     def due(self, history:list, # the records so far

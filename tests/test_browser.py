@@ -125,7 +125,11 @@ def _live_checks(samples, tag):
 def test_widget_is_live_and_stops_on_ipykernel7(servers, ui):
     server, driver, out = _run(servers, ui, 'python3')
     tag = f'{ui}-ipykernel7'
-    samples = _watch(driver, 10)
+    frames, t0 = set(), time.time()
+    def enough(s):  # 6 frames and past the 3 s step, or 20 s
+        frames.add(s['img'])
+        return len(frames - {None}) >= 6 and time.time() - t0 > 8
+    samples = _watch(driver, 20, until=enough)
     _shot(driver, f'{tag}-1-training')
     live = _live_checks(samples, tag)
     r, text = _stop_and_finish(driver, out, tag)
