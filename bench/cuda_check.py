@@ -120,13 +120,13 @@ def section(name, budget, cuda_paths=()):
     return deco
 
 
-def run_sections(ctx, sections, total_s, only=None):
-    "Run `sections` in order within `total_s` seconds; a failing section is recorded and the next one runs"
+def run_sections(ctx, sections, total_s, only=None, min_left=10.):
+    "Run `sections` in order within `total_s` seconds (none starts with under `min_left` left); a failure doesn't stop the run"
     for name, budget, fn, paths in sections:
         left = total_s - (time.monotonic() - ctx.t0)
         sec = Section(name, max(0., min(budget, left)))
         if only and name not in only: ctx.add(sec.record('skipped', 0) | dict(why='not in --only'), paths); continue
-        if left < min(10., budget):
+        if left < min(min_left, budget):
             ctx.add(sec.record('skipped', 0) | dict(why=f"total time budget spent ({total_s:.0f} s)"), paths); continue
         status, why = 'ok', None
         try: fn(ctx, sec)
@@ -148,6 +148,7 @@ class Context:
         self.cuda = torch.cuda.is_available() and not args.dry
         self.device = 'cuda' if self.cuda else 'cpu'
         self.seq = 128 if self.dry else 2048
+        self.steps1, self.steps_n = (3, 2) if self.dry else (4, 3)  # optimizer steps of a run at batch 1 / larger batches
         self.t4_dtype = torch.float16 if self.cuda else torch.float32   # T4 emulation: fp16 compute, never bf16
         self.t4_precision = dict(fp16=True, bf16=False) if self.cuda else {}
         self.cap_gb, self.context_gb = None, None
@@ -486,10 +487,10 @@ def t4_qlora(size, budget):
         sec.check(getattr(model, 'is_loaded_in_4bit', False), f"QLoRA {size} is 4-bit")
         ds, col = data_for(ctx, 'packed', model.config.vocab_size), Collator(tok, padding='max_length', max_len=ctx.seq)
         if sec.time_for(f"{size} bs=1"):
-            rec = train_run(ctx, sec, model, tok, ds, f"qlora-{size}", 1, 4, col)
+            rec = train_run(ctx, sec, model, tok, ds, f"qlora-{size}", 1, ctx.steps1, col)
             check_readouts(ctx, sec, rec)
             if ctx.cuda: sec.check(rec['status'] == 'ok', f"QLoRA {size} batch 1 fits {T4_GB} GB", rec['status'])
-        largest_batch(ctx, sec, model, tok, ds, f"qlora-{size}", 3, 3 if ctx.cuda else 1, col)
+        largest_batch(ctx, sec, model, tok, ds, f"qlora-{size}", ctx.steps_n, 3 if ctx.cuda else 1, col)
         del model
         if size != '1B': drop_checkpoint(ctx, size)
     return run
@@ -504,10 +505,10 @@ def t4_lora(ctx, sec):
     model, tok = load_model(str(checkpoint(ctx, '1B')), device=ctx.device, dtype=ctx.t4_dtype, quiet=True)
     model = lora(model, r=16, alpha=32, dropout=0.05)
     ds, col = data_for(ctx, 'packed', model.config.vocab_size), Collator(tok, padding='max_length', max_len=ctx.seq)
-    if sec.time_for("lora-1B bs=1"): check_readouts(ctx, sec, train_run(ctx, sec, model, tok, ds, 'lora-1B', 1, 4, col))
-    largest_batch(ctx, sec, model, tok, ds, 'lora-1B', 3, 2 if ctx.cuda else 1, col)
+    if sec.time_for("lora-1B bs=1"): check_readouts(ctx, sec, train_run(ctx, sec, model, tok, ds, 'lora-1B', 1, ctx.steps1, col))
+    largest_batch(ctx, sec, model, tok, ds, 'lora-1B', ctx.steps_n, 2 if ctx.cuda else 1, col)
     if sec.time_for("lora-1B bs=1 checkpointed"):
-        rec = train_run(ctx, sec, model, tok, ds, 'lora-1B-ckpt', 1, 3, col, gradient_checkpointing=True)
+        rec = train_run(ctx, sec, model, tok, ds, 'lora-1B-ckpt', 1, ctx.steps_n, col, gradient_checkpointing=True)
         check_readouts(ctx, sec, rec)
         sec.check(rec['estimate_term'] == 'total_checkpointed', "checkpointed run compared with total_checkpointed")
 
@@ -670,7 +671,7 @@ def bf16_qlora(ctx, sec):
     model, tok = _qlora_model(ctx, '1B', dtype)
     ds, col = data_for(ctx, 'packed', model.config.vocab_size), Collator(tok, padding='max_length', max_len=ctx.seq)
     big = (ctx.result('t4-qlora-1B').get('largest_batch', {}).get('qlora-1B', {}).get('measured_max_bs') or 4)
-    for bs, steps in ((1, 4), (big, 3))[:2 if ctx.cuda else 1]:
+    for bs, steps in ((1, ctx.steps1), (big, ctx.steps_n))[:2 if ctx.cuda else 1]:
         if not sec.time_for(f"bf16 bs={bs}"): break
         rec = train_run(ctx, sec, model, tok, ds, 'qlora-1B-bf16', bs, steps, col, dtype=dtype, precision={})
         check_readouts(ctx, sec, rec)
@@ -696,7 +697,7 @@ def trl_vs_fit(ctx, sec):
     from trl import SFTTrainer
     ctx.set_cap(T4_GB)
     model, tok = _qlora_model(ctx, '1B', ctx.t4_dtype)
-    steps, bs = (5, 2) if ctx.cuda else (3, 2)
+    steps, bs = (5, 2) if ctx.cuda else (2, 2)
     rows = data_for(ctx, 'chunks', model.config.vocab_size)
     packed = data_for(ctx, 'packed', model.config.vocab_size)
     r = sec.results
