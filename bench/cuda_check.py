@@ -1,6 +1,6 @@
 """The CUDA story of finetune_kit in one run and one report: T4 emulation, estimate_memory against real peaks, packing.
 
-On a GPU machine (no network needed; about 8 minutes on one modern GPU, self-timed, with a budget per section):
+On a GPU machine (no network needed; at most 8 minutes: a 480 s budget, self-timed, split into a budget per section):
 
     python bench/cuda_check.py --out DIR            # writes DIR/cuda_check.json and DIR/cuda_check.txt (the table)
 
@@ -10,17 +10,18 @@ Rehearsal anywhere, on CPU with tiny sizes (what CI runs, tests/test_cuda_check.
 
 On the device tool (a lent GPU machine with its own python3 and torch, no network, one bash command of <= 2,000 characters):
   1. here, once, on a machine with PyPI (needs the dev venv):   python bench/cuda_check.py --prepare
-     It fills .cuda_check/ (git-ignored through .git/info/exclude, ~25 MB): wheels of the tested versions (constraints.txt)
+     It fills .cuda_check/ (which git-ignores itself, ~27 MB): wheels of the tested versions (constraints.txt)
      of what that machine's image lacks or has older (transformers, peft, datasets, bitsandbytes trimmed to its CUDA 13
-     libraries, trl, ...) and the offline default tokenizer.
+     libraries, trl, ...) and the offline default tokenizer. `--bundle-python` if that image's Python is not 3.12.
   2. the one command, with carry=[".cuda_check"] and timeout_s=600:
      PYTHONUNBUFFERED=1 python3 bench/cuda_check.py --bundle .cuda_check --out $OUT 2>&1 | tee $OUT/cuda_check.log
-     (the report and the table come back in $OUT). 15 minutes of device time hold one full run, not two: to rerun only
-     what failed, add e.g. `--only t4-oom,t4-qlora-7B --budget 200`.
+     (the report and the table come back in $OUT, the report rewritten after every section, so a timeout keeps what
+     ran). 15 minutes of device time hold one start (1-2 min) and one full run, not two: to rerun only what failed,
+     call again at once, while the machine is warm, with e.g. `--only t4-oom,t4-qlora-7B --budget 200`.
 
 What it runs (sections, in order; each has a time budget, a failure is recorded and the next section runs):
   env                  versions, GPU, bf16 support, CUDA context size; the T4 cap (15 GB via set_per_process_memory_fraction)
-  data                 a long-tailed corpus from the shipped sample data, tokenized padded (one chat per row) and multipacked
+  data                 a long-tailed corpus from the shipped sample data: the same samples one per row and multipacked
   t4-qlora-1B/3B/7B    random-initialised Llama-3.2-1B/-3B and the podcast story's 7B shapes (KNOWN_SIZES) saved to a
                        local checkpoint and loaded with `qlora(path)` in 4-bit onto CUDA, fp16 (no bf16) under the cap; a short
                        `fit` (console display, GPU readouts) at batch 1 and at the largest batch that fits (estimate_memory's
@@ -33,7 +34,7 @@ What it runs (sections, in order; each has a time budget, a failure is recorded 
                        adapter saved, finite and equal to the weights in memory
   packing-isolation    packed-row outputs equal the same samples run alone (check_packing's probe and a full 2048-token
                        row), fp16 and bf16 under sdpa, flash-attention when importable; a no-isolation control must differ
-  t4-packed-vs-padded  trained tokens/s of the same chats padded (one per row) and multipacked, QLoRA 1B, same batch size
+  t4-packed-vs-padded  real tokens/s of the same samples padded (one per row) and multipacked, QLoRA 1B, same batch size
   bf16-qlora-1B        the Ampere+ path uncapped: fit's automatic precision must pick bf16
   trl-vs-fit           TRL's SFTTrainer (packing=True and its default) against fit multipack on the same rows, model, GPU
 
@@ -784,30 +785,25 @@ def table(ctx)->str:
 
 # ------------------------------------------------------------------ preparing the bundle for the GPU machine
 
-def prepare(bundle:Path, bnb_cuda:str):
+def prepare(bundle:Path, bnb_cuda:str, python:str='3.12'):
     "Download the wheels the GPU image lacks (tested versions) and save the tokenizer into `bundle`"
     pins = dict(l.split('==', 1) for l in (ROOT / 'constraints.txt').read_text().splitlines() if '==' in l and not l.startswith('#'))
     pins = {k.lower(): v for k, v in pins.items()}
     wanted = [f"{p}=={pins[p]}" for p in BUNDLE_PACKAGES] + [f"trl=={TRL_VERSION}"]
     wheels = bundle / 'wheels'; shutil.rmtree(wheels, ignore_errors=True); wheels.mkdir(parents=True)
     plats = [a for n in (28, 27, 24, 17) for a in ('--platform', f'manylinux_2_{n}_x86_64')] + ['--platform', 'manylinux2014_x86_64']
-    subprocess.run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', '--python-version', '3.12',
+    subprocess.run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', '--python-version', python,
                     '--implementation', 'cp', *plats, '-d', str(wheels), *wanted], check=True)
     keep = {'libbitsandbytes_cpu.so'} | {f'libbitsandbytes_cuda{v}.so' for v in bnb_cuda.split(',')}
     for whl in wheels.glob('bitsandbytes-*.whl'): _trim_wheel(whl, lambda n: not re.search(r'libbitsandbytes_\w+\.so$', n) or Path(n).name in keep)
     from finetune_kit.models import default_checkpoint
     AutoTokenizer.from_pretrained(str(default_checkpoint(quiet=True))).save_pretrained(bundle / 'tokenizer')
-    exclude = Path(subprocess.run(['git', 'rev-parse', '--git-path', 'info/exclude'], cwd=ROOT, capture_output=True,
-                                  text=True, check=True).stdout.strip())
-    exclude = exclude if exclude.is_absolute() else ROOT / exclude
-    entry = '/' + str(bundle.resolve().relative_to(ROOT)) + '/'
-    if entry not in (exclude.read_text().splitlines() if exclude.exists() else []):
-        exclude.parent.mkdir(parents=True, exist_ok=True)
-        with exclude.open('a') as f: f.write(f"\n{entry}\n")
+    (bundle / '.gitignore').write_text('*\n')  # the bundle ignores itself: it travels only when carried
+    rel = bundle.resolve().relative_to(ROOT) if bundle.resolve().is_relative_to(ROOT) else bundle
     size = sum(f.stat().st_size for f in bundle.rglob('*') if f.is_file()) / 2**20
-    print(f"{bundle}: {size:.1f} MiB ({', '.join(sorted(w.name for w in wheels.glob('*.whl')))}), git-ignored as {entry}")
-    print(f"device command (carry=['{entry.strip('/')}'], timeout_s=600):\n  PYTHONUNBUFFERED=1 python3 bench/cuda_check.py "
-          f"--bundle {entry.strip('/')} --out $OUT 2>&1 | tee $OUT/cuda_check.log")
+    print(f"{bundle}: {size:.1f} MiB, git-ignored ({', '.join(sorted(w.name for w in wheels.glob('*.whl')))})")
+    print(f"device command (carry=['{rel}'], timeout_s=600):\n  PYTHONUNBUFFERED=1 python3 bench/cuda_check.py "
+          f"--bundle {rel} --out $OUT 2>&1 | tee $OUT/cuda_check.log")
 
 
 def _trim_wheel(whl:Path, keep):
@@ -838,8 +834,9 @@ def main(argv=None):
     ap.add_argument('--prepare', nargs='?', const='.cuda_check', default=None, metavar='DIR',
                     help='make the bundle for the GPU machine in DIR (default .cuda_check) and exit')
     ap.add_argument('--bnb-cuda', default='130,132', help='bitsandbytes CUDA libraries to keep in the bundle')
+    ap.add_argument('--bundle-python', default='3.12', help="the GPU machine's Python version, for binary wheels")
     args = ap.parse_args(argv)
-    if args.prepare: prepare(ROOT / args.prepare, args.bnb_cuda); return 0
+    if args.prepare: prepare(ROOT / args.prepare, args.bnb_cuda, args.bundle_python); return 0
     args.budget = args.budget or (300. if args.dry else TOTAL_BUDGET_S)
     from transformers.utils import logging as hf_logging
     hf_logging.set_verbosity_error()

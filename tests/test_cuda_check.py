@@ -191,3 +191,22 @@ def test_the_documented_device_command_is_the_same_everywhere_and_fits(cc):
     assert DEVICE_COMMAND in cc.__doc__ and len(DEVICE_COMMAND) < 2000
     nb = json.loads((ROOT / 'nbs' / '04_adapters.ipynb').read_text())
     assert any(DEVICE_COMMAND in ''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'markdown')
+
+
+@pytest.mark.parametrize('true_max, tried, measured, at_least', [
+    (7, {5: 'ok', 6: 'ok', 7: 'ok'}, 7, True),     # the estimate is conservative: still fitting when the tries run out
+    (5, {5: 'ok', 6: 'oom'}, 5, False),            # the estimate is right
+    (3, {5: 'oom', 4: 'oom', 3: 'ok'}, 3, False),  # the estimate is optimistic: step down on OOM
+])
+def test_largest_batch_search_on_cuda(cc, monkeypatch, tmp_path, true_max, tried, measured, at_least):
+    "The CUDA branch of the search (OOM included), with estimate_memory and fit replaced by a fake GPU of `true_max`"
+    monkeypatch.setattr(cc, 'training_defaults', lambda *a, **k: {'optim': 'paged_adamw_8bit', 'activation_checkpointing': True})
+    monkeypatch.setattr(cc, 'estimate', lambda ctx, model, bs, *a: (3.0 * bs, None, None))  # 15 GB cap -> predicts 5
+    monkeypatch.setattr(cc, 'train_run', lambda ctx, sec, model, tok, ds, label, bs, *a, **k:
+                        dict(status='ok' if bs <= true_max else 'oom', label=label, bs=bs))
+    monkeypatch.setattr(cc, 'check_readouts', lambda *a: None)
+    ctx = type('Ctx', (), dict(cuda=True, cap_gb=15.0, t4_dtype=None, work=tmp_path))()
+    s = cc.Section('t4-fake', 60)
+    found = cc.largest_batch(ctx, s, None, None, None, 'qlora-1B', 3, 3)
+    assert found == dict(estimate_max_bs=5, tried=tried, measured_max_bs=measured, at_least=at_least)
+    assert s.results['largest_batch']['qlora-1B'] is found
