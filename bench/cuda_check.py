@@ -4,11 +4,13 @@ On a GPU machine (no network needed; at most 8 minutes: a 480 s budget, self-tim
 
     python bench/cuda_check.py --out DIR            # writes DIR/cuda_check.json and DIR/cuda_check.txt (the table)
 
-Rehearsal anywhere, on CPU with tiny sizes (what CI runs, tests/test_cuda_check.py; CUDA-only items are skipped, saying so):
+Rehearsal anywhere, on CPU with tiny sizes (what CI runs, tests/test_cuda_check.py; CUDA-only items are skipped,
+saying so):
 
     python bench/cuda_check.py --dry --out DIR
 
-On the device tool (a lent GPU machine with its own python3 and torch, no network, one bash command of <= 2,000 characters):
+On the device tool (a lent GPU machine with its own python3 and torch, no network, one bash command of at most 2,000
+characters):
   1. here, once, on a machine with PyPI (needs the dev venv):   python bench/cuda_check.py --prepare
      It fills .cuda_check/ (which git-ignores itself, ~27 MB): wheels of the tested versions (constraints.txt)
      of what that machine's image lacks or has older (transformers, peft, datasets, bitsandbytes trimmed to its CUDA 13
@@ -20,23 +22,25 @@ On the device tool (a lent GPU machine with its own python3 and torch, no networ
      call again at once, while the machine is warm, with e.g. `--only t4-oom,t4-qlora-7B --budget 200`.
 
 What it runs (sections, in order; each has a time budget, a failure is recorded and the next section runs):
-  env                  versions, GPU, bf16 support, CUDA context size; the T4 cap (15 GB via set_per_process_memory_fraction)
+  env                  versions, GPU, bf16 support, CUDA context size; the T4 cap (15 GB, via
+                       torch.cuda.set_per_process_memory_fraction)
   data                 a long-tailed corpus from the shipped sample data: the same samples one per row and multipacked
   t4-qlora-1B/3B/7B    random-initialised Llama-3.2-1B/-3B and the podcast story's 7B shapes (KNOWN_SIZES) saved to a
-                       local checkpoint and loaded with `qlora(path)` in 4-bit onto CUDA, fp16 (no bf16) under the cap; a short
-                       `fit` (console display, GPU readouts) at batch 1 and at the largest batch that fits (estimate_memory's
-                       prediction, then tried: +1 when it fits, -1 on OOM): step time, tokens/s, peak allocated/reserved
-                       memory, estimate_memory's prediction and its error
+                       local checkpoint and loaded with `qlora(path)` in 4-bit onto CUDA, fp16 (no bf16) under the cap;
+                       a short `fit` (console display, GPU readouts) at batch 1 and at the largest batch that fits
+                       (estimate_memory's prediction, then tried: +1 while it fits, -1 on OOM): step time, tokens/s,
+                       peak allocated/reserved memory, estimate_memory's prediction and its error
   t4-lora-1B           the same for LoRA on the fp16 1B, without and with gradient checkpointing
-  t4-oom               a batch that cannot fit under the cap: torch.OutOfMemoryError carrying our message with the estimate,
-                       and an adapter saved (found as the newest adapter folder under output_dir)
-  t4-fp16-overflow     logits pushed past fp16's 65504 from step 4 on: NonFiniteLoss with the fp16 explanation, the last good
-                       adapter saved, finite and equal to the weights in memory
-  packing-isolation    packed-row outputs equal the same samples run alone (check_packing's probe and a full 2048-token
-                       row), fp16 and bf16 under sdpa, flash-attention when importable; a no-isolation control must differ
-  t4-packed-vs-padded  real tokens/s of the same samples padded (one per row) and multipacked, QLoRA 1B, same batch size
+  t4-oom               a batch that cannot fit under the cap: torch.OutOfMemoryError carrying our message with the
+                       estimate, and an adapter saved (found as the newest adapter folder under output_dir)
+  t4-fp16-overflow     logits pushed past fp16's 65504 from step 4 on: NonFiniteLoss with the fp16 explanation, the
+                       last good adapter saved, finite and equal to the weights in memory
+  packing-isolation    packed-row outputs equal the same samples run alone (check_packing's probe and a full
+                       2048-token row), fp16 and bf16 under sdpa, flash-attention when importable; a control without
+                       isolation must differ
+  t4-packed-vs-padded  real tokens/s of the same samples padded (one per row) and multipacked, QLoRA 1B, same batch
   bf16-qlora-1B        the Ampere+ path uncapped: fit's automatic precision must pick bf16
-  trl-vs-fit           TRL's SFTTrainer (packing=True and its default) against fit multipack on the same rows, model, GPU
+  trl-vs-fit           TRL's SFTTrainer (packing=True and its default) against fit multipack: same rows, model, GPU
 
 Where the numbers go: `memory_rows` of the report (printed as a markdown table) is the measured column that goes beside
 `estimate_memory`'s table in nbs/04_adapters.ipynb (the 1B LoRA and 1B/3B/7B QLoRA rows, batch 1 x 2048 tokens).
@@ -51,14 +55,15 @@ T_START = time.monotonic()  # the report's total counts from here: bundle instal
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE_SITE = Path(tempfile.gettempdir()) / 'cuda_check_site'
 BUNDLE_PACKAGES = ('transformers', 'peft', 'datasets', 'dill', 'multiprocess', 'bitsandbytes', 'regex', 'fsspec')
-TRL_VERSION = '1.16.0'  # not a dependency of the project (so not in constraints.txt); run with it on CPU before bundling
+TRL_VERSION = '1.16.0'  # not a project dependency (not in constraints.txt); --dry ran with it on CPU
 
 
 def _bootstrap(argv):
-    "With `--bundle DIR`: install DIR/wheels into a private folder and put it first on sys.path (before torch is imported)"
+    "With `--bundle DIR`: install DIR/wheels into a private folder, first on sys.path (before torch is imported)"
     if '--bundle' not in argv: return
-    wheels = sorted((Path(argv[argv.index('--bundle') + 1]) / 'wheels').glob('*.whl'))
-    if not wheels: sys.exit(f"cuda_check: --bundle {argv[argv.index('--bundle') + 1]} has no wheels/*.whl; make it with --prepare")
+    bundle = argv[argv.index('--bundle') + 1]
+    wheels = sorted((Path(bundle) / 'wheels').glob('*.whl'))
+    if not wheels: sys.exit(f"cuda_check: --bundle {bundle} has no wheels/*.whl; make it with --prepare")
     marker = BUNDLE_SITE / '.installed'
     if not marker.exists() or marker.read_text() != '\n'.join(w.name for w in wheels):
         subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-index', '--no-deps', '--no-compile',
@@ -95,7 +100,7 @@ class Section:
         self.name, self.budget, self.t0 = name, budget, time.monotonic()
         self.deadline = self.t0 + budget
         self.notes, self.checks, self.skipped, self.results, self.error = [], [], [], {}, None
-        self.unmeasured = []  # CUDA paths of a section that ran but could not measure them (e.g. flash-attention absent)
+        self.unmeasured = []  # CUDA paths a section that ran could not measure (e.g. flash-attention absent)
 
     def left(self)->float: return self.deadline - time.monotonic()
     def note(self, msg): self.notes.append(msg)
@@ -122,7 +127,7 @@ def section(name, budget, cuda_paths=()):
 
 
 def run_sections(ctx, sections, total_s, only=None, min_left=10.):
-    "Run `sections` in order within `total_s` seconds (none starts with under `min_left` left); a failure doesn't stop the run"
+    "Run `sections` in order within `total_s` seconds, none with under `min_left` left; a failure doesn't stop the run"
     for name, budget, fn, paths in sections:
         left = total_s - (time.monotonic() - ctx.t0)
         sec = Section(name, max(0., min(budget, left)))
@@ -139,7 +144,8 @@ def run_sections(ctx, sections, total_s, only=None, min_left=10.):
         if status == 'ok' and not all(c['ok'] for c in sec.checks): status = 'failed'
         if status == 'ok' and sec.skipped: status = 'partial'
         ctx.add(sec.record(status, time.monotonic() - sec.t0) | ({'why': why} if why else {}), paths)
-        print(f"== {name}: {status} in {time.monotonic() - sec.t0:.1f} s" + (f" ({why or sec.error})" if why or sec.error else ''), flush=True)
+        said = f" ({why or sec.error})" if why or sec.error else ''
+        print(f"== {name}: {status} in {time.monotonic() - sec.t0:.1f} s{said}", flush=True)
 
 
 class Context:
@@ -149,7 +155,7 @@ class Context:
         self.cuda = torch.cuda.is_available() and not args.dry
         self.device = 'cuda' if self.cuda else 'cpu'
         self.seq = 128 if self.dry else 2048
-        self.steps1, self.steps_n = (3, 2) if self.dry else (4, 3)  # optimizer steps of a run at batch 1 / larger batches
+        self.steps1, self.steps_n = (3, 2) if self.dry else (4, 3)  # optimizer steps of a run at batch 1 / above
         self.t4_dtype = torch.float16 if self.cuda else torch.float32   # T4 emulation: fp16 compute, never bf16
         self.t4_precision = dict(fp16=True, bf16=False) if self.cuda else {}
         self.cap_gb, self.context_gb = None, None
@@ -216,10 +222,11 @@ class StepTimer(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         self._sync()
         k = len(self.steps)  # batches are collated in step order (one per step: no gradient accumulation here)
-        self.steps.append((time.perf_counter() - self._t, self.counter.counts[k] if len(self.counter.counts) > k else 0))
+        tokens = self.counter.counts[k] if len(self.counter.counts) > k else 0
+        self.steps.append((time.perf_counter() - self._t, tokens))
         if self.deadline and time.monotonic() > self.deadline: control.should_training_stop = self.stopped = True
     def summary(self)->dict:
-        timed = self.steps[1:] if len(self.steps) > 1 else self.steps  # the first step warms kernels and the optimizer up
+        timed = self.steps[1:] if len(self.steps) > 1 else self.steps  # step 1 warms kernels and the optimizer up
         t, n = sum(s for s, _ in timed), sum(k for _, k in timed)
         return dict(steps=len(self.steps), first_step_s=round(self.steps[0][0], 3) if self.steps else None,
                     step_s=round(float(np.median([s for s, _ in timed])), 3) if timed else None,
@@ -263,7 +270,8 @@ def estimate(ctx, model, bs, dtype, optim, ckpt, cap_gb):
     return (e.total_checkpointed if ckpt else e.total), e.fits, e
 
 
-def train_run(ctx, sec, model, tok, ds, label, bs, steps, collator=None, dtype=None, precision=None, callbacks=(), **fit_kw):
+def train_run(ctx, sec, model, tok, ds, label, bs, steps, collator=None, dtype=None, precision=None, callbacks=(),
+              **fit_kw):
     "One short `fit` in console mode: times, tokens/s, peaks, the estimate and its error; OOM recorded, not raised"
     out = ctx.work / 'runs' / f"{sec.name}-{label}-bs{bs}"
     dtype = dtype or ctx.t4_dtype
@@ -311,14 +319,16 @@ def train_run(ctx, sec, model, tok, ds, label, bs, steps, collator=None, dtype=N
 def check_readouts(ctx, sec, rec):
     "The console display printed progress lines; on CUDA they carry the GPU memory readouts"
     if rec['status'] != 'ok': return
-    sec.check(rec['console_progress_lines'] > 0, f"{rec['label']} bs={rec['bs']}: console progress lines", rec['console_progress_lines'])
-    sec.check(rec['tokens_per_s'] and rec['tokens_per_s'] > 0, f"{rec['label']} bs={rec['bs']}: tokens/s measured", rec['tokens_per_s'])
-    sec.check(rec['loss_last'] is not None and math.isfinite(rec['loss_last']), f"{rec['label']} bs={rec['bs']}: finite loss", rec['loss_last'])
+    run = f"{rec['label']} bs={rec['bs']}"
+    sec.check(rec['console_progress_lines'] > 0, f"{run}: console progress lines", rec['console_progress_lines'])
+    sec.check(rec['tokens_per_s'] and rec['tokens_per_s'] > 0, f"{run}: tokens/s measured", rec['tokens_per_s'])
+    sec.check(rec['loss_last'] is not None and math.isfinite(rec['loss_last']), f"{run}: finite loss", rec['loss_last'])
     if ctx.cuda:
-        sec.check(rec['console_gpu_lines'] > 0 and rec['widget_peak_gb'], f"{rec['label']} bs={rec['bs']}: widget GPU readouts",
+        sec.check(rec['console_gpu_lines'] > 0 and rec['widget_peak_gb'], f"{run}: widget GPU readouts",
                   dict(lines=rec['console_gpu_lines'], peak_gb=rec['widget_peak_gb']))
-        if ctx.cap_gb: sec.check(rec['fp16'] and not rec['bf16'], f"{rec['label']} bs={rec['bs']}: fp16 (T4), no bf16",
-                                 dict(fp16=rec['fp16'], bf16=rec['bf16']))
+        if ctx.cap_gb:
+            sec.check(rec['fp16'] and not rec['bf16'], f"{run}: fp16 (T4), no bf16",
+                      dict(fp16=rec['fp16'], bf16=rec['bf16']))
 
 
 def largest_batch(ctx, sec, model, tok, ds, label, steps, tries, collator=None, **fit_kw):
@@ -362,7 +372,8 @@ def model_config(ctx, size):
         for k, v in dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
                          num_key_value_heads=2, head_dim=16, vocab_size=min(cfg.vocab_size, len(ctx.tok))).items():
             setattr(cfg, k, v)
-    cfg.bos_token_id, cfg.eos_token_id, cfg.pad_token_id = ctx.tok.bos_token_id, ctx.tok.eos_token_id, ctx.tok.pad_token_id
+    tok = ctx.tok
+    cfg.bos_token_id, cfg.eos_token_id, cfg.pad_token_id = tok.bos_token_id, tok.eos_token_id, tok.pad_token_id
     cfg.max_position_embeddings = max(4096, ctx.seq)
     return cfg
 
@@ -375,7 +386,8 @@ def checkpoint(ctx, size)->Path:
     ctx.set_cap(None)
     torch.manual_seed(0)
     with torch.device(ctx.device):
-        model = AutoModelForCausalLM.from_config(model_config(ctx, size), dtype=torch.float16 if ctx.cuda else torch.float32)
+        dtype = torch.float16 if ctx.cuda else torch.float32
+        model = AutoModelForCausalLM.from_config(model_config(ctx, size), dtype=dtype)
     model.save_pretrained(path); ctx.tok.save_pretrained(path)
     del model; ctx.cleanup(); ctx.set_cap(cap)
     ctx.ckpts[size] = path
@@ -457,9 +469,12 @@ def data_section(ctx, sec):
     ctx.data['packed'] = packed = tokenize_chats(chats, ctx.tok, max_len=ctx.seq, pack='multipack')
     d_rows, d_packed = describe(chunks, bs=2, plot=False), describe(packed, bs=2, plot=False)
     sec.results.update(chats=len(chats), rows=len(chunks), packed_rows=len(packed), tokens=d_rows['tokens'],
-                       packed_tokens=d_packed['tokens'], samples_per_packed_row=round(d_packed['samples'] / len(packed), 2),
-                       real_share_padded_bs2=round(d_rows['real_share'], 3), real_share_packed_bs2=round(d_packed['real_share'], 3))
-    sec.check(len(packed) < len(chunks), "multipack makes fewer rows than one sample per row", (len(packed), len(chunks)))
+                       packed_tokens=d_packed['tokens'],
+                       samples_per_packed_row=round(d_packed['samples'] / len(packed), 2),
+                       real_share_padded_bs2=round(d_rows['real_share'], 3),
+                       real_share_packed_bs2=round(d_packed['real_share'], 3))
+    sec.check(len(packed) < len(chunks), "multipack makes fewer rows than one sample per row",
+              (len(packed), len(chunks)))
     sec.check(d_packed['tokens'] == d_rows['tokens'] and d_packed['samples'] == len(chunks),
               "multipack keeps every sample and token", (d_packed['tokens'], d_rows['tokens']))
     sec.check(d_packed['real_share'] > d_rows['real_share'], "packed batches carry a larger real-token share",
@@ -499,14 +514,15 @@ def t4_qlora(size, budget):
 t4_qlora('1B', 50)
 
 
-@section('t4-lora-1B', 45, ["LoRA 1B fp16 under the T4 cap: peaks against estimate_memory, without and with checkpointing"])
+@section('t4-lora-1B', 45, ["LoRA 1B fp16 under the T4 cap: peaks against estimate_memory, checkpointed or not"])
 def t4_lora(ctx, sec):
     _need_data(ctx, sec)
     ctx.set_cap(T4_GB)
     model, tok = load_model(str(checkpoint(ctx, '1B')), device=ctx.device, dtype=ctx.t4_dtype, quiet=True)
     model = lora(model, r=16, alpha=32, dropout=0.05)
     ds, col = data_for(ctx, 'packed', model.config.vocab_size), Collator(tok, padding='max_length', max_len=ctx.seq)
-    if sec.time_for("lora-1B bs=1"): check_readouts(ctx, sec, train_run(ctx, sec, model, tok, ds, 'lora-1B', 1, ctx.steps1, col))
+    if sec.time_for("lora-1B bs=1"):
+        check_readouts(ctx, sec, train_run(ctx, sec, model, tok, ds, 'lora-1B', 1, ctx.steps1, col))
     largest_batch(ctx, sec, model, tok, ds, 'lora-1B', ctx.steps_n, 2 if ctx.cuda else 1, col)
     if sec.time_for("lora-1B bs=1 checkpointed"):
         rec = train_run(ctx, sec, model, tok, ds, 'lora-1B-ckpt', 1, ctx.steps_n, col, gradient_checkpointing=True)
@@ -528,7 +544,7 @@ def t4_oom(ctx, sec):
         cbs = []
     else:
         bs = 2
-        def boom(m): raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (simulated on CPU by --dry)")
+        def boom(m): raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (simulated by --dry)")
         cbs = [At(1, boom)]
         sec.note("dry run: the OOM is raised from a callback at step 2; a real allocation failure needs CUDA")
     r = sec.results; r['bs'] = bs
@@ -540,10 +556,14 @@ def t4_oom(ctx, sec):
     msg = r.get('message', '')
     saved = newest_adapter(out)
     r['adapter_saved'] = str(saved) if saved else None
-    sec.check(r['raised'] == 'OutOfMemoryError', f"batch {bs} under {T4_GB} GB raises torch.OutOfMemoryError", r['raised'])
-    sec.check('estimate_memory for batch' in msg and ' GB' in msg, "the message carries estimate_memory's numbers", msg[:200])
-    sec.check('per_device_train_batch_size' in msg and 'gradient_accumulation_steps' in msg, "the message names the knobs")
-    sec.check(saved is not None and (saved / 'adapter_config.json').exists(), "an adapter was saved", r['adapter_saved'])
+    sec.check(r['raised'] == 'OutOfMemoryError', f"batch {bs} under {T4_GB} GB raises torch.OutOfMemoryError",
+              r['raised'])
+    sec.check('estimate_memory for batch' in msg and ' GB' in msg, "the message carries estimate_memory's numbers",
+              msg[:200])
+    sec.check('per_device_train_batch_size' in msg and 'gradient_accumulation_steps' in msg,
+              "the message names the knobs")
+    sec.check(saved is not None and (saved / 'adapter_config.json').exists(), "an adapter was saved",
+              r['adapter_saved'])
     if saved is not None: sec.check(str(saved) in msg, "the message says where the adapter is")
     m = re.search(r'fits (\S+) \(([\d.]+|None) GB\)', msg)
     if m: r['message_gpu_gb'] = m.group(2)
@@ -583,8 +603,10 @@ def t4_overflow(ctx, sec):
     if sec.check(saved is not None, "an adapter was saved", r['adapter_saved']):
         sd, mem = load_file(str(saved / 'adapter_model.safetensors')), get_peft_model_state_dict(model)
         sec.check(all(torch.isfinite(v).all() for v in sd.values()), "the saved adapter is finite")
-        diff = max((sd[k].float().cpu() - mem[k].float().cpu()).abs().max().item() for k in sd if k in mem) if sd else None
-        sec.check(set(sd) == set(mem) and diff == 0, "the saved adapter is the last good one (equal to the weights in memory)", diff)
+        diffs = [(sd[k].float().cpu() - mem[k].float().cpu()).abs().max().item() for k in sd if k in mem]
+        diff = max(diffs) if diffs else None
+        sec.check(set(sd) == set(mem) and diff == 0,
+                  "the saved adapter is the last good one (equal to the weights in memory)", diff)
         r['adapter_trained'] = any(v.abs().max().item() > 0 for k, v in sd.items() if 'lora_B' in k)
 
 
@@ -596,10 +618,10 @@ def long_row_isolation(model, ds, dev)->dict:
     starts = (pos == 0).nonzero().flatten().tolist() + [len(ids)]
     base = model.get_base_model() if hasattr(model, 'get_base_model') else model
     body = base.model
-    packed = body(input_ids=ids[None].to(dev), position_ids=pos[None].to(dev), use_cache=False).last_hidden_state[0].float()
-    joined = body(input_ids=ids[None].to(dev), use_cache=False).last_hidden_state[0].float()  # one causal row: samples see each other
-    alone = torch.cat([body(input_ids=ids[None, a:b].to(dev), use_cache=False).last_hidden_state[0].float()
-                       for a, b in zip(starts[:-1], starts[1:])])
+    out = lambda **kw: body(use_cache=False, **{k: v.to(dev) for k, v in kw.items()}).last_hidden_state[0].float()
+    packed = out(input_ids=ids[None], position_ids=pos[None])
+    joined = out(input_ids=ids[None])  # the control: one causal row, where samples see each other
+    alone = torch.cat([out(input_ids=ids[None, a:b]) for a, b in zip(starts[:-1], starts[1:])])
     scale = alone.abs().max().item()
     return dict(tokens=len(ids), samples=len(starts) - 1, rel=(packed - alone).abs().max().item() / scale,
                 control_rel=(joined[starts[1]:] - alone[starts[1]:]).abs().max().item() / scale)
@@ -623,8 +645,10 @@ def packing_isolation(ctx, sec):
         res = long_row_isolation(model, ds, ctx.device) | dict(probe_rel=probe, tolerance=tol)
         sec.results[name] = res
         sec.check(probe is not None, f"{name}: check_packing's probe passes", probe)
-        sec.check(res['rel'] < tol, f"{name}: a {res['tokens']}-token packed row equals its {res['samples']} samples alone", res['rel'])
-        sec.check(res['control_rel'] > 10 * tol, f"{name}: control (samples joined without position_ids) differs", res['control_rel'])
+        sec.check(res['rel'] < tol, f"{name}: a {res['tokens']}-token packed row equals its {res['samples']} samples "
+                  "alone", res['rel'])
+        sec.check(res['control_rel'] > 10 * tol, f"{name}: control (samples joined without position_ids) differs",
+                  res['control_rel'])
     del model
     if not ctx.cuda: sec.note("dry run: fp32 on CPU; flash-attention needs CUDA"); return
     if importlib.util.find_spec('flash_attn') is None:
@@ -647,13 +671,14 @@ def packed_vs_padded(ctx, sec):
     r = sec.results
     for key, label in (('chunks', 'padded'), ('packed', 'multipack')):
         if not sec.time_for(label, 10 if ctx.cuda else 1): continue
-        rec = train_run(ctx, sec, model, tok, data_for(ctx, key, model.config.vocab_size), label, 2, steps, Collator(tok))
+        ds = data_for(ctx, key, model.config.vocab_size)
+        rec = train_run(ctx, sec, model, tok, ds, label, 2, steps, Collator(tok))
         check_readouts(ctx, sec, rec)
         r[label] = dict(tokens_per_s=rec['tokens_per_s'], step_s=rec['step_s'], status=rec['status'],
                         real_share=round(describe(ctx.data[key], bs=2, plot=False)['real_share'], 3))
     if r.get('padded', {}).get('tokens_per_s') and r.get('multipack', {}).get('tokens_per_s'):
         r['speedup'] = round(r['multipack']['tokens_per_s'] / r['padded']['tokens_per_s'], 2)
-        if ctx.cuda: sec.check(r['speedup'] > 1, "multipack trains more real tokens/s than padding on a GPU", r['speedup'])
+        if ctx.cuda: sec.check(r['speedup'] > 1, "multipack trains more real tokens/s than padding", r['speedup'])
         else: sec.note("dry run: CPU tokens/s are not a GPU's; no speed check")
     del model
 
@@ -676,7 +701,9 @@ def bf16_qlora(ctx, sec):
         if not sec.time_for(f"bf16 bs={bs}"): break
         rec = train_run(ctx, sec, model, tok, ds, 'qlora-1B-bf16', bs, steps, col, dtype=dtype, precision={})
         check_readouts(ctx, sec, rec)
-        if ctx.cuda: sec.check(rec['bf16'] and not rec['fp16'], f"bs={bs}: fit chose bf16 by itself", dict(bf16=rec['bf16'], fp16=rec['fp16']))
+        if ctx.cuda:
+            sec.check(rec['bf16'] and not rec['fp16'], f"bs={bs}: fit chose bf16 by itself",
+                      dict(bf16=rec['bf16'], fp16=rec['fp16']))
     del model
 
 
@@ -694,7 +721,7 @@ def _sft_config(**kw):
 def trl_vs_fit(ctx, sec):
     _need_data(ctx, sec)
     if importlib.util.find_spec('trl') is None:
-        sec.skip("trl is not importable here (not a project dependency; on the GPU machine it comes from --prepare's bundle)")
+        sec.skip("trl is not importable here (not a project dependency; the GPU machine gets it from --prepare)")
     from trl import SFTTrainer
     ctx.set_cap(T4_GB)
     model, tok = _qlora_model(ctx, '1B', ctx.t4_dtype)
@@ -726,8 +753,9 @@ def trl_vs_fit(ctx, sec):
         trainer.data_collator = counter = CountingCollator(trainer.data_collator)  # TRL's own collator, counted
         trainer.add_callback(timer := StepTimer(sec.deadline, ctx.cuda, counter))
         trainer.train()
+        peak = round(torch.cuda.max_memory_reserved() / GB, 2) if ctx.cuda else None
         r[label.replace('-', '_')] = timer.summary() | dict(seconds=round(time.monotonic() - t, 1), packing=packing,
-                                                            peak_reserved_gb=round(torch.cuda.max_memory_reserved() / GB, 2) if ctx.cuda else None)
+                                                            peak_reserved_gb=peak)
         sec.check(timer.steps and r[label.replace('-', '_')]['tokens_per_s'], f"{label}: trained tokens/s measured",
                   r[label.replace('-', '_')]['tokens_per_s'])
         del trainer; ctx.cleanup()
@@ -746,7 +774,7 @@ def memory_rows(ctx):
     for rec in ctx.runs:
         m = re.fullmatch(r'(qlora|lora)-(\w+)', rec['label'])
         # the notebook's rows: QLoRA as qlora() trains it (checkpointed), LoRA as fit trains it (not checkpointed)
-        if m and rec['bs'] == 1 and rec['section'].startswith('t4-') and rec['checkpointing'] == (m.group(1) == 'qlora'):
+        if m and rec['bs'] == 1 and rec['section'].startswith('t4-') and rec['checkpointing'] == (m[1] == 'qlora'):
             rows.append(dict(size=m.group(2), method=m.group(1), estimate_term=rec['estimate_term'],
                              estimate_gb=rec['estimate_gb'], measured_gb=rec['measured_gb'], error_pct=rec['error_pct'],
                              peak_alloc_gb=rec['peak_alloc_gb'], status=rec['status']))
@@ -777,9 +805,10 @@ def table(ctx)->str:
     lines.append("\nMeasured column for nbs/04_adapters.ipynb's estimate_memory table (batch 1 x seq, T4 emulation):")
     lines.append("| size | method | estimate (term) | measured GB | error |\n|---|---|---|---|---|")
     for m in rep['memory_rows']:
-        lines.append(f"| {m['size']} | {m['method']} | {m['estimate_gb']} ({m['estimate_term']}) | {_fmt(m['measured_gb'])} | "
-                     f"{_fmt(m['error_pct'], 1)}% |")
-    lines.append(f"\nUnmeasured CUDA paths ({len(rep['unmeasured'])}):" + ''.join(f"\n- {u}" for u in rep['unmeasured']))
+        lines.append(f"| {m['size']} | {m['method']} | {m['estimate_gb']} ({m['estimate_term']}) | "
+                     f"{_fmt(m['measured_gb'])} | {_fmt(m['error_pct'], 1)}% |")
+    lines.append(f"\nUnmeasured CUDA paths ({len(rep['unmeasured'])}):")
+    lines += [f"- {u}" for u in rep['unmeasured']]
     return '\n'.join(lines)
 
 
@@ -787,15 +816,17 @@ def table(ctx)->str:
 
 def prepare(bundle:Path, bnb_cuda:str, python:str='3.12'):
     "Download the wheels the GPU image lacks (tested versions) and save the tokenizer into `bundle`"
-    pins = dict(l.split('==', 1) for l in (ROOT / 'constraints.txt').read_text().splitlines() if '==' in l and not l.startswith('#'))
-    pins = {k.lower(): v for k, v in pins.items()}
+    lines = (ROOT / 'constraints.txt').read_text().splitlines()
+    pins = {k.lower(): v for k, v in (l.split('==', 1) for l in lines if '==' in l and not l.startswith('#'))}
     wanted = [f"{p}=={pins[p]}" for p in BUNDLE_PACKAGES] + [f"trl=={TRL_VERSION}"]
     wheels = bundle / 'wheels'; shutil.rmtree(wheels, ignore_errors=True); wheels.mkdir(parents=True)
-    plats = [a for n in (28, 27, 24, 17) for a in ('--platform', f'manylinux_2_{n}_x86_64')] + ['--platform', 'manylinux2014_x86_64']
-    subprocess.run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', '--python-version', python,
-                    '--implementation', 'cp', *plats, '-d', str(wheels), *wanted], check=True)
+    plats = [a for n in (28, 27, 24, 17) for a in ('--platform', f'manylinux_2_{n}_x86_64')]
+    subprocess.run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:',
+                    '--python-version', python, '--implementation', 'cp', *plats, '--platform', 'manylinux2014_x86_64',
+                    '-d', str(wheels), *wanted], check=True)
     keep = {'libbitsandbytes_cpu.so'} | {f'libbitsandbytes_cuda{v}.so' for v in bnb_cuda.split(',')}
-    for whl in wheels.glob('bitsandbytes-*.whl'): _trim_wheel(whl, lambda n: not re.search(r'libbitsandbytes_\w+\.so$', n) or Path(n).name in keep)
+    for whl in wheels.glob('bitsandbytes-*.whl'):
+        _trim_wheel(whl, lambda n: not re.search(r'libbitsandbytes_\w+\.so$', n) or Path(n).name in keep)
     from finetune_kit.models import default_checkpoint
     AutoTokenizer.from_pretrained(str(default_checkpoint(quiet=True))).save_pretrained(bundle / 'tokenizer')
     (bundle / '.gitignore').write_text('*\n')  # the bundle ignores itself: it travels only when carried
@@ -827,9 +858,9 @@ def main(argv=None):
     ap.add_argument('--out', default='runs/cuda_check', help='folder for cuda_check.json and cuda_check.txt')
     ap.add_argument('--budget', type=float, default=None, help=f'total seconds (default {TOTAL_BUDGET_S}; dry: 300)')
     ap.add_argument('--only', default=None, help='comma-separated section names to run (the others are skipped)')
-    ap.add_argument('--tokenizer', default=None, help='tokenizer folder (default: the bundle\'s, else the offline default)')
+    ap.add_argument('--tokenizer', default=None, help="tokenizer folder (default: the bundle's, else the offline one)")
     ap.add_argument('--bundle', default=None, help='folder made by --prepare: its wheels are installed first')
-    ap.add_argument('--work', default=None, help='folder for the random checkpoints (default /dev/shm or the temp folder)')
+    ap.add_argument('--work', default=None, help='folder for the random checkpoints (default: /dev/shm or temp)')
     ap.add_argument('--keep', action='store_true', help='keep the work folder (checkpoints, adapters)')
     ap.add_argument('--prepare', nargs='?', const='.cuda_check', default=None, metavar='DIR',
                     help='make the bundle for the GPU machine in DIR (default .cuda_check) and exit')
