@@ -19,7 +19,8 @@ characters):
      PYTHONUNBUFFERED=1 python3 bench/cuda_check.py --bundle .cuda_check --out $OUT 2>&1 | tee $OUT/cuda_check.log
      (the report and the table come back in $OUT, the report rewritten after every section, so a timeout keeps what
      ran). 15 minutes of device time hold one start (1-2 min) and one full run, not two: to rerun only what failed,
-     call again at once, while the machine is warm, with e.g. `--only t4-oom,t4-qlora-7B --budget 200`.
+     call again at once, while the machine is warm, with e.g. `--only t4-oom,t4-qlora-7B --budget 200` (env and
+     data always run).
 
 What it runs (sections, in order; each has a time budget, a failure is recorded and the next section runs):
   env                  versions, GPU, bf16 support, CUDA context size; the T4 cap (15 GB, via
@@ -131,7 +132,8 @@ def run_sections(ctx, sections, total_s, only=None, min_left=10.):
     for name, budget, fn, paths in sections:
         left = total_s - (time.monotonic() - ctx.t0)
         sec = Section(name, max(0., min(budget, left)))
-        if only and name not in only: ctx.add(sec.record('skipped', 0) | dict(why='not in --only'), paths); continue
+        if only and name not in only | {'env', 'data'}:  # env and data set up what every other section uses
+            ctx.add(sec.record('skipped', 0) | dict(why='not in --only'), paths); continue
         if left < min(min_left, budget):
             ctx.add(sec.record('skipped', 0) | dict(why=f"total time budget spent ({total_s:.0f} s)"), paths); continue
         status, why = 'ok', None

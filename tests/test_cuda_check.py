@@ -165,6 +165,10 @@ def test_runner_records_a_failure_goes_on_and_keeps_to_budgets(cc):
     ctx = FakeContext()
     cc.run_sections(ctx, plan, total_s=2.2, min_left=0.4)
     got = {s['name']: s for s in ctx.sections}
+    only = FakeContext()
+    cc.run_sections(only, [('env', 1, lambda c, s: None, ()), ('data', 1, lambda c, s: None, ()), plan[3]],
+                    total_s=5, only={'skipper'}, min_left=0.4)
+    assert [(s['name'], s['status']) for s in only.sections] == [('env', 'ok'), ('data', 'ok'), ('skipper', 'skipped')]
     assert [s['name'] for s in ctx.sections] == [p[0] for p in plan]
     assert got['boom']['status'] == 'failed' and got['boom']['error'] == 'RuntimeError: kernel exploded'
     assert got['checks']['status'] == 'failed'
