@@ -1,5 +1,6 @@
 "Fixture corpus tests for finetune_kit.chats: expected turns and report counts for every file in tests/fixtures/chats."
-import json, subprocess, sys, zipfile, filecmp
+import json, os, socket, subprocess, sys, zipfile, filecmp
+from dataclasses import replace
 from collections import Counter
 from datetime import datetime, timezone, timedelta
 from pathlib import Path
@@ -296,7 +297,8 @@ def test_load_chats_whole_corpus():
     assert ign['old_v2.json'].startswith('whisperx: unsupported') and ign['guanaco.jsonl'] == 'unrecognised_file'
     assert ign['message_1.html'] == 'html_export' and ign['not_whatsapp.txt'] == 'unrecognised_file'
     sources = Counter(c.meta.get('provenance') or Path(c.source).suffix for c in cs)
-    assert sources['dyi'] == 5 and sources['e2ee'] == 1 and sources['.vtt'] == 1     # episode_017 is read once, from .json
+    assert sources['dyi'] == 11 and sources['e2ee'] == 2 and sources['.vtt'] == 2     # episode_017 is read once, from .json
+    assert ign['message_1.json'].startswith('messenger: invalid JSON') and ign['episode_017.vtt'] == 'same episode as episode_017.json'
     assert cs.report.read == sum(f.read for f in cs.report.files.values())
 
 
@@ -370,3 +372,234 @@ def test_messenger_literal_backslash_u_and_lone_surrogate(tmp_path):
     cs = balanced(read_messenger(d, me='Jo'))
     assert turns(cs[0]) == [(ANA, 'half \ufffd emoji'), ('Jo', 'type \\u2764 for café')]
     assert cs.report.repaired == {'mojibake': 1, 'lone_surrogate': 1}
+
+
+# ---------------------------------------------------------------- real exports in the wild (issue 11)
+W = F/'wild'
+
+def test_wild_corpus_says_where_each_variant_was_seen():
+    readme = (W/'README.md').read_text(encoding='utf-8')
+    files = sorted(p.relative_to(W).as_posix() for p in W.rglob('*') if p.is_file() and p.name != 'README.md')
+    assert files and all(f"`{f}`: " in readme for f in files)
+
+
+def test_v01_telegram_without_from_id_keeps_each_sender():
+    cs = balanced(read_telegram(W/'telegram_no_from_id'))
+    assert [t.speaker for t in cs[0].turns] == ['Marta Ruiz', 'Owen Price', 'Marta Ruiz', 'Owen Price']
+    assert 'renamed_sender' not in cs.report.repaired and cs.report.repaired['naive_date_only'] == 3
+    assert cs[0].meta['me'] == 'Owen Price'
+
+
+def test_v02_messenger_2018_layout():
+    cs = balanced(read_messenger(W/'messenger_2018'))
+    assert [c.title for c in cs] == [ANA, 'Leo Brandt'] and cs.report.kept == 5 and not cs.report.skipped
+    assert turns(cs[0])[-1] == (ANA, 'Perfect, see you at the café at 7 ☕')          # mojibake repaired
+    assert all(c.meta['me'] == JP for c in cs) and not cs.report.warnings     # the one name in both threads
+    assert cs[0].turns[0].time == datetime(2018, 8, 11, 15, 6, 40, tzinfo=timezone.utc)
+
+
+NOTICE_ROWS = [(lang, reason, ex) for lang, rows in MESSENGER_NOTICES.items() for reason, _, ex in rows]
+
+@pytest.mark.parametrize('lang,reason,example', NOTICE_ROWS, ids=[f"{l}-{e[:30]}" for l, _, e in NOTICE_ROWS])
+def test_v03_notice_phrase(lang, reason, example):
+    "One test per phrase of the notice table: as written, in Meta's mojibake, and with a trailing space"
+    from finetune_kit.chats.messenger import notice_reason
+    moji = example.encode('utf-8').decode('latin-1')
+    assert notice_reason(example) == notice_reason(moji) == notice_reason(example.rstrip() + ' ') == reason
+
+
+def test_v03_notice_languages_and_group_export():
+    assert {'en', 'es', 'pt', 'fr', 'de', 'it'} <= set(MESSENGER_NOTICES)
+    cs = balanced(read_messenger(W/'messenger_group_notices', me=JP))
+    assert turns(cs[0]) == [(JP, 'Saturday 9am at the north wall?'), ('Leo Brandt', 'she reacted so weird to your message lol')]
+    assert cs.report.skipped == Counter(pseudo_reaction=4)
+
+
+def test_v04_load_chats_reads_each_whisperx_episode_once():
+    cs = balanced(load_chats(W/'whisperx_all'))
+    assert len(cs) == 1 and cs[0].source.endswith('interview_042.json')
+    same = sorted(Path(p).suffix for p, why in cs.report.ignored if why == 'same episode as interview_042.json')
+    assert same == ['.srt', '.tsv', '.txt', '.vtt'] and len(cs.report.ignored) == 4
+    assert len(read_whisperx(W/'whisperx_all')) == 1
+
+
+def test_v05_whisperx_tsv_is_read():
+    p = W/'whisperx_all/interview_042.tsv'
+    assert detect_format(p) == 'whisperx'
+    cs = balanced(read_whisperx(p))
+    assert cs.report.read == 3 and cs.report.skipped == Counter(not_diarised=3)       # TSV has no speakers
+    assert 'run WhisperX with --diarize' in cs.report.excluded[0][1]
+    from finetune_kit.chats.transcripts import _tsv_segments
+    segs = _tsv_segments(p.read_text(encoding='utf-8'), p, FileStats())
+    assert [(s['start'], s['end'], s['text']) for s in segs][1] == (4.5, 9.0, 'Thanks! Sea ice is thinner every year.')
+
+
+def test_v06_thread_without_participants_and_unknown_messages_json():
+    ig = W/'instagram_no_participants'
+    f = next(ig.rglob('message_1.json'))
+    assert detect_format(f) == 'messenger'
+    cs = balanced(load_chats(ig))
+    assert turns(cs[0]) == [('lena.novak', 'good luck tomorrow'), ('sam.rivera', 'race day!! 🏃')]
+    assert cs.report.skipped == Counter(pseudo_reaction=1) and cs[0].meta['me'] == 'sam.rivera'
+    other = W/'not_a_chat/messages.json'
+    assert detect_format(other) is None
+    with pytest.raises(ChatParseError, match='not a recognised chat export; expected'): load_chats(other)
+    with pytest.raises(ChatParseError, match="none of Telegram's keys"): read_telegram(other)
+    with pytest.raises(ChatParseError, match='not a Messenger thread'): read_messenger(other)
+
+
+def test_v07_seconds_in_timestamp_ms():
+    cs = balanced(read_messenger(W/'messenger_seconds_in_ms'))
+    assert cs.report.repaired['timestamp_seconds'] == 2 and cs.report.kept == 2
+    assert cs[0].turns[0].time == datetime(2018, 4, 24, 8, 20, tzinfo=timezone.utc)
+
+
+def test_v08_not_diarised_transcripts_say_so():
+    cs = balanced(read_whisperx(W/'whisperx_no_diarize'))
+    assert len(cs) == 0 and cs.report.skipped == Counter(not_diarised=4)
+    why = dict(cs.report.excluded)
+    assert why['talk.json'].startswith('no speaker labels: not diarised') and '--diarize' in why['talk.json']
+    assert why['monologue.txt'].startswith('one speaker label only (SPEAKER_00)')
+    assert 'host_talks_more' not in cs.report.skipped
+
+
+def test_v09_two_telegram_exports_in_one_folder():
+    cs = balanced(read_telegram(W/'telegram_two_exports'))
+    assert sorted(c.title for c in cs) == ['Climbing crew', 'Marta Ruiz']
+    assert len(load_chats(W/'telegram_two_exports')) == 2
+
+
+def test_v09_whatsapp_zip_with_two_chats():
+    for cs in (read_whatsapp(W/'whatsapp_two_chats.zip'), load_chats(W/'whatsapp_two_chats.zip')):
+        balanced(cs)
+        assert sorted(c.title for c in cs) == ['Bo', 'Dana'] and all(c.meta['me'] == 'Sam' for c in cs)
+        assert sorted(why for _, why in cs.report.ignored) == ['macos_metadata', 'zip_member_not_a_chat']
+
+
+def test_v09_load_chats_reads_messenger_files_by_content_beside_whatsapp():
+    cs = balanced(load_chats(W/'mixed_names', me=JP))
+    assert sorted(c.title for c in cs) == ['Alice Moreau', ANA, 'Bo'] and not cs.report.ignored
+    assert len(read_messenger(W/'mixed_names', me=JP)) == 2
+
+
+def test_v09_vtt_cues_without_milliseconds_are_counted():
+    cs = balanced(read_whisperx(W/'vtt_no_ms/talk.vtt'))
+    assert cs.report.read == 2 and turns(cs[0]) == [('Host', 'Welcome back.'), ('Guest', 'Thanks, glad to be here.')]
+    assert cs[0].turns[1].meta['start'] == 4.0
+
+
+def test_v09_telegram_chat_name_typo():
+    with pytest.raises(ChatParseError, match=r"no chat named 'Climbing crw'.*Chats in this export: 'Climbing crew'"):
+        read_telegram(F/'telegram/full_export', chat='Climbing crw')
+    cs = read_telegram(F/'telegram/full_export', chat='Climbing crw', errors='skip')
+    assert len(cs) == 0 and "no chat named 'Climbing crw'" in cs.report.warnings[-1]
+
+
+def test_v09_chat_pairs_accounts_for_every_message_of_me():
+    cs = read_messenger(sample_data('messenger'))
+    ps = chat_pairs(cs)
+    mine = sum(t.speaker == 'Sam Rivera' for c in cs for t in c.turns)
+    assert ps.report.read == mine == 1452 and ps.report.balanced
+    assert ps.report.kept + ps.report.skipped['opens_session'] == mine and ps.report.skipped['opens_session'] > 0
+    short = chat_pairs(cs, min_chars=10 ** 6)
+    assert short == [] and short.report.skipped['too_short'] + short.report.skipped['opens_session'] == mine
+
+
+def test_v09_openai_weight_zero_is_not_trained():
+    from transformers import AutoTokenizer
+    from finetune_kit.models import default_checkpoint
+    from finetune_kit.tokens import tokenize_chats
+    tok = AutoTokenizer.from_pretrained(default_checkpoint(quiet=True))
+    c = Chat('w', ['user', 'assistant'], 'x', [Turn('user', 'hi'), Turn('assistant', 'NOPE NOPE', None, {'weight': 0}),
+                                               Turn('user', 'again'), Turn('assistant', 'yes yes', None, {'weight': 1})],
+             {'me': 'assistant'})
+    row = tokenize_chats([c], tok, max_len=256)[0]
+    trained = tok.decode([i for i, l in zip(row['input_ids'], row['labels']) if l != -100])
+    assert 'yes yes' in trained and 'NOPE' not in trained
+    plain = tokenize_chats([Chat('w', [], 'x', [replace(t, meta={}) for t in c.turns], {'me': 'assistant'})], tok, max_len=256)[0]
+    assert 'NOPE' in tok.decode([i for i, l in zip(plain['input_ids'], plain['labels']) if l != -100])
+
+
+def _encodable(*texts):
+    for t in texts: t.encode('utf-8')          # strict: a lone surrogate raises UnicodeEncodeError
+
+
+def test_v10_non_utf8_file_names_make_printable_titles(tmp_path):
+    d = bytes(tmp_path) + b'/exports'
+    os.makedirs(d)
+    with open(d + b'/WhatsApp Chat with Al\xe9x.txt', 'wb') as f: f.write(b'14/03/2023, 09:02 - Al\xc3\xa9x: hi\n14/03/2023, 09:03 - Sam: hey\n')
+    class Cp1252Name(zipfile.ZipInfo):                # what a Windows zip tool writes: cp1252 bytes, no UTF-8 flag
+        def _encodeFilenameFlags(self): return b'WhatsApp Chat with Jos\xe9.txt', self.flag_bits
+    zi = Cp1252Name('x', date_time=(2023, 3, 14, 9, 0, 0))
+    with open(d + b'/chats.zip', 'wb') as f, zipfile.ZipFile(f, 'w') as z:
+        z.writestr(zi, '14/03/2023, 09:02 - José: hola\n14/03/2023, 09:03 - Sam: hey\n')
+    cs = balanced(read_whatsapp(os.fsdecode(d)))
+    assert sorted(c.title for c in cs) == ['Aléx', 'José']
+    _encodable(str(cs.report), cs.report._repr_markdown_(), repr(cs), *(c.title + c.source for c in cs))
+    _encodable(*(k for k in cs.report.files), *(p for p, _ in cs.report.ignored))
+    out = tmp_path/'s.jsonl'
+    assert write_sharegpt(cs, out) == 2 and out.stat().st_size > 0
+    assert [o['id'].split('#')[0] for o in map(json.loads, out.read_text(encoding='utf-8').splitlines())] == ['Aléx', 'José']
+    from transformers import AutoTokenizer
+    from finetune_kit.models import default_checkpoint
+    from finetune_kit.tokens import tokenize_chats
+    assert len(tokenize_chats(cs, AutoTokenizer.from_pretrained(default_checkpoint(quiet=True)), max_len=64)) == 2
+
+
+def test_v10_deep_nesting_is_a_parse_error(tmp_path):
+    deep = '{"messages": [{"role": "user", "content": ' + '[' * 100_000 + ']' * 100_000 + '}]}'
+    (tmp_path/'deep.json').write_text(deep)
+    (tmp_path/'deep.jsonl').write_text('{"messages": []}\n' + deep + '\n')
+    for p in (tmp_path/'deep.json', tmp_path/'deep.jsonl'):
+        with pytest.raises(ChatParseError, match='nested too deeply'): read_openai(p)
+        assert detect_format(p) == 'openai'
+    cs = load_chats(tmp_path, errors='skip')
+    assert len(cs) == 0 and all('nested too deeply' in why for _, why in cs.report.ignored)
+
+
+def test_v10_utf16_files_are_recognised(tmp_path):
+    p = W/'utf16/WhatsApp Chat with Dana.txt'
+    assert p.read_bytes()[:2] == b'\xff\xfe' and detect_format(p) == 'whatsapp'
+    cs = balanced(load_chats(W/'utf16'))
+    assert turns(cs[0]) == [('Dana', 'are we still on?'), ('Sam', 'yes!')]
+    (tmp_path/'t.json').write_text((F/'telegram/single_chat/result.json').read_text(encoding='utf-8'), encoding='utf-16')
+    assert detect_format(tmp_path/'t.json') == 'telegram' and len(load_chats(tmp_path/'t.json')) == 1
+
+
+def _lying_zip(path, declared):
+    "A zip whose member declares `declared` bytes unzipped (a zip bomb's header) but holds a few"
+    with zipfile.ZipFile(path, 'w') as z: z.writestr('WhatsApp Chat with Dana.txt', '3/14/23, 9:02 AM - Dana: hi\n')
+    raw = bytearray(path.read_bytes())
+    for sig, off in ((b'PK\x03\x04', 22), (b'PK\x01\x02', 24)):          # local header and central directory
+        i = raw.index(sig)
+        raw[i + off:i + off + 4] = declared.to_bytes(4, 'little')
+    path.write_bytes(bytes(raw))
+
+
+def test_v10_zip_bomb_is_refused_before_reading(tmp_path):
+    _lying_zip(tmp_path/'bomb.zip', 1_500_000_000)
+    with pytest.raises(ChatParseError, match=r'declares 1,500,000,000 bytes unzipped, over 268,435,456'): read_whatsapp(tmp_path/'bomb.zip')
+    cs = load_chats(tmp_path, errors='skip')
+    assert len(cs) == 0 and 'declares 1,500,000,000 bytes' in cs.report.ignored[0][1]
+    with zipfile.ZipFile(tmp_path/'big.zip', 'w', zipfile.ZIP_DEFLATED) as z:       # honest but over a small limit
+        z.writestr('WhatsApp Chat with Bo.txt', '3/14/23, 9:02 AM - Bo: hi\n' * 1000)
+    with pytest.raises(ChatParseError, match='over 10,000'): load_chats(tmp_path/'big.zip', max_unzipped=10_000)
+    assert len(load_chats(tmp_path/'big.zip')[0].turns) == 1000
+
+
+def test_v11_one_me_rule_for_every_reader(tmp_path):
+    thread = F/'meta_legacy/messages/inbox/anakovac_5839201746582931'
+    assert read_messenger(thread)[0].meta['me'] == JP                            # 1:1: the other participant
+    assert read_whatsapp(F/'whatsapp/android_12h_us')[0].meta['me'] == 'Sam'
+    assert read_telegram(F/'telegram/single_chat')[0].meta['me'] == 'Owen Price'
+    for group in (read_messenger(F/'meta_2024/your_facebook_activity/messages/inbox'),
+                  read_whatsapp(F/'whatsapp/android_24h_dmy')):                  # groups: unknown, a warning, no error
+        assert group[0].meta['me'] is None and "pass me='Your Name'" in group.report.warnings[-1]
+    for read, p in [(read_messenger, thread), (read_whatsapp, F/'whatsapp/android_12h_us'), (read_telegram, F/'telegram/single_chat')]:
+        with pytest.raises(ChatParseError, match="me='Jordn' is not a participant of any"): read(p, me='Jordn')
+        cs = read(p, me='Jordn', errors='skip')
+        assert cs[0].meta['me'] == 'Jordn' and any('not a participant of any' in w for w in cs.report.warnings)
+    with pytest.raises(ChatParseError, match="me='Jordn' is in none of"): load_chats(F/'meta_legacy', me='Jordn')
+    cs = load_chats(F/'meta_legacy', me='Jordn', errors='skip')
+    assert len(cs) == 2 and any("is in none of" in w for w in cs.report.warnings)
+    with pytest.raises(ValueError, match="has no meta"): chat_pairs(read_whatsapp(F/'whatsapp/android_24h_dmy'))
