@@ -449,7 +449,7 @@ def test_v06_thread_without_participants_and_unknown_messages_json():
 
 
 def test_v07_seconds_in_timestamp_ms():
-    cs = balanced(read_messenger(W/'messenger_seconds_in_ms'))
+    cs = balanced(read_messenger(W/'messenger_seconds_in_ms', me=JP))
     assert cs.report.repaired['timestamp_seconds'] == 2 and cs.report.kept == 2
     assert cs[0].turns[0].time == datetime(2018, 4, 24, 8, 20, tzinfo=timezone.utc)
 
@@ -603,3 +603,72 @@ def test_v11_one_me_rule_for_every_reader(tmp_path):
     cs = load_chats(F/'meta_legacy', me='Jordn', errors='skip')
     assert len(cs) == 2 and any("is in none of" in w for w in cs.report.warnings)
     with pytest.raises(ValueError, match="has no meta"): chat_pairs(read_whatsapp(F/'whatsapp/android_24h_dmy'))
+
+
+# ---------------------------------------------------------------- every file accounted for
+def _mixed_folder(root):
+    "The whole fixture corpus, plus media folders, hidden files, broken files and links, and unreadable entries"
+    import shutil
+    shutil.copytree(F, root/'exports')
+    for rel in ['exports/whatsapp/android_24h_dmy/media/IMG-0001.jpg', 'exports/meta_legacy/messages/inbox/photos/1.jpg',
+                'exports/telegram/single_chat/video_files/v.mp4', 'exports/.DS_Store',
+                'exports/meta_legacy/messages/inbox/anakovac_5839201746582931/._message_1.json', 'exports/.git/config']:
+        (root/rel).parent.mkdir(parents=True, exist_ok=True)
+        (root/rel).write_bytes(b'\x00\x01binary')
+    (root/'exports/broken/result.json').parent.mkdir()
+    (root/'exports/broken/result.json').write_text((F/'telegram/single_chat/result.json').read_text(encoding='utf-8')[:700])
+    (root/'exports/broken/empty.txt').write_text('')
+    (root/'exports/links').mkdir()
+    (root/'exports/links/loop').symlink_to(root/'exports')                    # a link back up: a loop
+    (root/'exports/links/gone.json').symlink_to(root/'nowhere.json')          # a dangling link
+    (root/'exports/links/self.txt').symlink_to(root/'exports/links/self.txt') # a link to itself
+    (root/'exports/links/dana.txt').symlink_to(F/'whatsapp/android_12h_us/WhatsApp Chat with Dana.txt')
+    os.mkfifo(root/'exports/links/pipe')
+    (root/'exports/locked').mkdir()
+    (root/'exports/locked/secret.txt').write_text('14/03/2023, 09:02 - Bo: hi\n')
+    (root/'exports/unreadable.json').write_text((F/'telegram/single_chat/result.json').read_text(encoding='utf-8'))
+    return root/'exports'
+
+
+def _covered(path:str, report)->bool:
+    if any(k == path or k.startswith(path + '#') or k.startswith(path + '!') for k in report.files): return True
+    return any(path == p or path.startswith(p.rstrip('/') + '/') for p, _ in report.ignored)
+
+
+def test_every_file_under_a_mixed_folder_is_read_or_listed(tmp_path, monkeypatch):
+    root = _mixed_folder(tmp_path)
+    locked, unreadable = root/'locked', root/'unreadable.json'
+    if os.geteuid() == 0:                    # root reads anything: make the system refuse these two instead
+        real_scandir, real_read = os.scandir, Path.read_bytes
+        def scandir(p='.'):
+            if Path(p) == locked: raise PermissionError(13, 'Permission denied', str(p))
+            return real_scandir(p)
+        def read_bytes(self):
+            if self == unreadable: raise PermissionError(13, 'Permission denied', str(self))
+            return real_read(self)
+        monkeypatch.setattr(os, 'scandir', scandir)
+        monkeypatch.setattr(Path, 'read_bytes', read_bytes)
+    else:
+        locked.chmod(0)
+        unreadable.chmod(0)
+    try:
+        with pytest.raises(ChatParseError): load_chats(root, me=JP)               # broken files stop the default read
+        cs = balanced(load_chats(root, me=JP, errors='skip'))
+    finally:
+        for p in (locked, unreadable): p.chmod(0o755)
+    r = cs.report
+    for f in r.files.values(): assert f.read == f.kept + sum(f.skipped.values())  # kept + skipped == read, per file
+    entries = []
+    for d, dirs, files in os.walk(root):
+        entries += [os.path.join(d, x) for x in files] + [os.path.join(d, x) for x in dirs if os.path.islink(os.path.join(d, x))]
+    missing = [e for e in entries if not _covered(e, r)]
+    assert not missing, missing[:5]
+    why = {Path(p).relative_to(root).as_posix(): w for p, w in r.ignored}
+    assert why['links/loop'] == 'symlink_loop' and why['links/gone.json'] == 'dangling_link'
+    assert why['links/self.txt'].startswith('broken_link') and why['links/pipe'] == 'not_a_regular_file'
+    assert why['locked'].startswith('unreadable_folder') and 'unreadable' in why['unreadable.json']
+    assert why['.DS_Store'] == why['.git'] == 'hidden' and why['whatsapp/android_24h_dmy/media'] == 'media_folder'
+    assert why['broken/result.json'].startswith('telegram: invalid JSON') and why['broken/empty.txt'] == 'unrecognised_file'
+    assert any(Path(c.source).name == 'dana.txt' for c in cs)                  # a link to a file is read
+    text = str(r)
+    assert 'ignored (symlink_loop): 1' in text and 'ignored (media_folder)' in text
