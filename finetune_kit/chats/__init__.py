@@ -10,7 +10,7 @@ __all__ = ['Turn', 'Chat', 'ChatParseError', 'FileStats', 'Report', 'Chats', 'fi
            'load_chats', 'ChatFormat', 'register_format', 'FORMATS', 'pipe_join', 'split_sessions', 'chat_pairs',
            'Pairs', 'redact']
 
-# %% ../../nbs/01_chats/00_chats.ipynb #50b56dc1
+# %% ../../nbs/01_chats/00_chats.ipynb #dc97b5be
 from .core import *
 from .messenger import *
 from .whatsapp import *
@@ -20,7 +20,7 @@ from .formats import *
 from .load import *
 from .shaping import *
 
-# %% ../../nbs/01_chats/00_chats.ipynb #527e2c48
+# %% ../../nbs/01_chats/00_chats.ipynb #a95c81e4
 _all_ = ['Turn', 'Chat', 'ChatParseError', 'FileStats', 'Report', 'Chats', 'fix_mojibake', 'assign_me', 'sample_data',
          'read_messenger', 'MessengerOptions', 'MESSENGER_NOTICES', 'read_whatsapp', 'WhatsAppOptions',
          'read_telegram', 'TelegramOptions', 'read_whisperx', 'WhisperXOptions', 'write_conversation_json',

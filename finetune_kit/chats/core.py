@@ -8,7 +8,7 @@ __all__ = ['MEDIA_DIRS', 'FORMATS', 'BIDI', 'Turn', 'Chat', 'fs_text', 'ChatPars
            'read_bytes', 'decode_text', 'parse_json', 'ReadContext', 'guard', 'ChatFormat', 'register_format',
            'head_text', 'looks_json', 'read_format', 'fix_mojibake', 'no_surrogates', 'clean_name', 'no_gc', 'utc']
 
-# %% ../../nbs/01_chats/01_core.ipynb #56a1ebda
+# %% ../../nbs/01_chats/01_core.ipynb #c3616e96
 import contextlib, gc, json, os, re, stat
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import finetune_kit
 
-# %% ../../nbs/01_chats/01_core.ipynb #0b3aa9c0
+# %% ../../nbs/01_chats/01_core.ipynb #1677d817
 @dataclass(slots=True)
 class Turn:
     "One message (or merged burst) in a conversation"
@@ -34,7 +34,7 @@ class Chat:
     turns:list                    # `Turn`s in chronological order
     meta:dict=field(default_factory=dict) # e.g. `{'me': 'Jordan Pike'}`, `{'host': 'SPEAKER_00'}`
 
-# %% ../../nbs/01_chats/01_core.ipynb #b171f784
+# %% ../../nbs/01_chats/01_core.ipynb #ad6065af
 _SURR = re.compile('[\ud800-\udfff]')
 
 def fs_text(s:str, # a path or name as Python got it from the file system
@@ -46,7 +46,7 @@ def fs_text(s:str, # a path or name as Python got it from the file system
     try: return raw.decode('utf-8')
     except UnicodeDecodeError: return raw.decode('cp1252', 'replace')
 
-# %% ../../nbs/01_chats/01_core.ipynb #f381bd28
+# %% ../../nbs/01_chats/01_core.ipynb #9e6ab9df
 class ChatParseError(ValueError):
     "Input that is not (valid) chat data; the message names the file, the place in it, the expected"
     def __init__(self, path,         # the file (or folder) being read
@@ -64,7 +64,7 @@ class ChatParseError(ValueError):
 class UnreadableFile(ChatParseError):
     "A file the system won't let us read (permissions): listed, never fatal in a folder"
 
-# %% ../../nbs/01_chats/01_core.ipynb #e86b9e42
+# %% ../../nbs/01_chats/01_core.ipynb #904664fb
 @dataclass
 class FileStats:
     "Counts for one input file: every record read is kept or skipped (with a reason)"
@@ -76,7 +76,7 @@ class FileStats:
     @property
     def balanced(self): return self.read == self.kept + sum(self.skipped.values())
 
-# %% ../../nbs/01_chats/01_core.ipynb #7b844b01
+# %% ../../nbs/01_chats/01_core.ipynb #992e6f12
 class Report:
     "What a reader did with each input file: records read, kept, skipped and repaired by reason"
     def __init__(self, reader:str='', # header name, e.g. 'read_messenger'
@@ -101,7 +101,7 @@ class Report:
     notes = property(lambda self: self._sum('notes'))
     balanced = property(lambda self: all(f.balanced for f in self.files.values()))
 
-# %% ../../nbs/01_chats/01_core.ipynb #d21b2df0
+# %% ../../nbs/01_chats/01_core.ipynb #91bc5827
 def _merge(self:Report, other:Report)->Report:
     "Add `other`'s files, warnings, exclusions and ignored files to this report"
     for k, f in other.files.items():
@@ -115,7 +115,7 @@ def _merge(self:Report, other:Report)->Report:
     return self
 Report.merge = _merge
 
-# %% ../../nbs/01_chats/01_core.ipynb #46508ab3
+# %% ../../nbs/01_chats/01_core.ipynb #725ab426
 def _fmt_counts(c:Counter, limit=4)->str:
     items = c.most_common()
     s = ', '.join(f"{k} {v}" for k, v in items[:limit])
@@ -137,7 +137,7 @@ def _report_rows(r:Report):
              for k, f in files[:20]]
     return rows, frows, len(files)
 
-# %% ../../nbs/01_chats/01_core.ipynb #a290f882
+# %% ../../nbs/01_chats/01_core.ipynb #5e10d02e
 def _report_extras(r:Report)->list:
     "Lines for excluded chats, ignored files (grouped by reason, 3 examples each) and warnings"
     out = [f"excluded: {t} ({why})" for t, why in r.excluded]
@@ -159,7 +159,7 @@ def _report_str(self:Report)->str:
         lines += [f"  {a}: {b} / {c} / {d or '-'} / {e or '-'}" for a, b, c, d, e in frows]
     return '\n'.join(lines + ['  ' + e for e in _report_extras(self)])
 
-# %% ../../nbs/01_chats/01_core.ipynb #f65c92ee
+# %% ../../nbs/01_chats/01_core.ipynb #a0f151e7
 def _report_md(self:Report)->str:
     rows, frows, n = _report_rows(self)
     esc = lambda s: str(s).replace('|', '\\|')
@@ -177,7 +177,7 @@ def _report_md(self:Report)->str:
 Report.__str__ = Report.__repr__ = _report_str
 Report._repr_markdown_ = _report_md
 
-# %% ../../nbs/01_chats/01_core.ipynb #e16e196a
+# %% ../../nbs/01_chats/01_core.ipynb #df3aba2d
 class Chats(list):
     "A list of `Chat`s with the `Report` of how they were read"
     def __init__(self, chats=(),                 # the `Chat`s
@@ -189,7 +189,7 @@ class Chats(list):
     def __repr__(self): return f"Chats({len(self)} chats, {self.n_turns} turns)\n{self.report}"
     def _repr_markdown_(self): return f"{len(self)} chats, {self.n_turns} turns\n\n{_report_md(self.report)}"
 
-# %% ../../nbs/01_chats/01_core.ipynb #7d3db3fd
+# %% ../../nbs/01_chats/01_core.ipynb #625680de
 def names_in(c:Chat, # a chat
             )->set:  # its participants' and speakers' names
     "Everyone in `c`: its participants and speakers (not 'Facebook user', a deleted account)"
@@ -209,7 +209,7 @@ def _other_side(c:Chat):
     names = names_in(c)
     return next(iter(names - {c.title})) if len(names) == 2 and c.title in names else None
 
-# %% ../../nbs/01_chats/01_core.ipynb #77cb92fb
+# %% ../../nbs/01_chats/01_core.ipynb #0d79217d
 def assign_me(chats:list,          # `Chat`s read from one export
               report:Report,       # warnings go here
               me=None,             # your name (or names) as the user gave it; None = infer
@@ -232,7 +232,7 @@ def assign_me(chats:list,          # `Chat`s read from one export
     if unknown: _me_unknown(unknown, report)
     return chats
 
-# %% ../../nbs/01_chats/01_core.ipynb #9473d5c2
+# %% ../../nbs/01_chats/01_core.ipynb #9079a1e8
 def _me_nowhere(chats, me, report, path, strict):
     names = Counter(t.speaker for c in chats for t in c.turns)
     msg = f"me={me!r} is not a participant of any of the {len(chats)} chats"
@@ -247,7 +247,7 @@ def _me_unknown(chats, report):
     report.warn(f"could not tell which participant is you in {len(chats)} chats ({titles}; "
                 f"candidates: {top}); pass me='Your Name'")
 
-# %% ../../nbs/01_chats/01_core.ipynb #e53c2832
+# %% ../../nbs/01_chats/01_core.ipynb #0708b4f4
 def sample_data(*parts:str, # path inside `finetune_kit/sample_data`, e.g. 'messenger' or 'podcast'
                )->Path:     # the file or folder
     "Path of `finetune_kit/sample_data/<parts...>`; `FileNotFoundError` listing what there is"
@@ -258,7 +258,7 @@ def sample_data(*parts:str, # path inside `finetune_kit/sample_data`, e.g. 'mess
     listing = ', '.join(have[:30]) or 'none (the package has no sample_data folder)'
     raise FileNotFoundError(f"{p}: no such sample data; available: {listing}")
 
-# %% ../../nbs/01_chats/01_core.ipynb #7ee4f3f0
+# %% ../../nbs/01_chats/01_core.ipynb #7d89e073
 MEDIA_DIRS = frozenset({'photos', 'videos', 'audio', 'files', 'gifs', 'media', 'stickers_used',
                         'stickers', 'video_files', 'voice_messages', 'round_video_messages',
                         'animations'})
@@ -271,7 +271,7 @@ def walk_files(root,            # folder to walk
     _walk(Path(root), report, out, set())
     return out
 
-# %% ../../nbs/01_chats/01_core.ipynb #0dc24764
+# %% ../../nbs/01_chats/01_core.ipynb #17f3106e
 def _walk(d:Path, report:Report, out:list, seen:set):
     try:
         st = d.stat()
@@ -288,7 +288,7 @@ def _walk(d:Path, report:Report, out:list, seen:set):
         elif (why := _not_regular(p, e)): report.ignore(p, why)
         else: out.append(p)
 
-# %% ../../nbs/01_chats/01_core.ipynb #d9b35d36
+# %% ../../nbs/01_chats/01_core.ipynb #6e880de2
 def _is_dir(e)->bool:
     try: return e.is_dir()            # follows links
     except OSError: return False
@@ -301,7 +301,7 @@ def _not_regular(p:Path, e)->str|None:
     if not stat.S_ISREG(mode): return 'not_a_regular_file'
     return None if os.access(p, os.R_OK) else 'unreadable: permission denied'
 
-# %% ../../nbs/01_chats/01_core.ipynb #1b91da98
+# %% ../../nbs/01_chats/01_core.ipynb #72fc980d
 def read_text(path,          # file to read
              )->str:         # its text, `\n` line ends
     "Decode the file at `path` (UTF-8, or UTF-16 with a byte-order mark); errors name the line"
@@ -317,7 +317,7 @@ def split_lines(text:str)->list: # text with `\n` line ends
     "`text` split on `\\n` only"
     return text.split('\n')
 
-# %% ../../nbs/01_chats/01_core.ipynb #843691ff
+# %% ../../nbs/01_chats/01_core.ipynb #62da25ce
 def read_bytes(path, # file to read
               )->bytes:
     "The bytes of `path`; `FileNotFoundError`, or `UnreadableFile` naming what the system said"
@@ -328,7 +328,7 @@ def read_bytes(path, # file to read
         raise UnreadableFile(path, None, f"unreadable: {e.strerror or e}", None,
                              "Check the file's permissions") from None
 
-# %% ../../nbs/01_chats/01_core.ipynb #fb671346
+# %% ../../nbs/01_chats/01_core.ipynb #4860c53c
 def decode_text(raw:bytes, # a file's bytes
                 path,      # where they come from (for errors)
                )->str:
@@ -349,7 +349,7 @@ def decode_text(raw:bytes, # a file's bytes
     if '\r' in text: text = text.replace('\r\n', '\n').replace('\r', '\n')
     return text
 
-# %% ../../nbs/01_chats/01_core.ipynb #032b7a96
+# %% ../../nbs/01_chats/01_core.ipynb #e4fe1252
 _X_ESC = re.compile(r'(?<!\\)((?:\\\\)*)\\x([0-9A-Fa-f]{2})')
 
 def parse_json(text:str,                # JSON text
@@ -372,7 +372,7 @@ def _x_repaired(text:str, st):
     if data is not None and st is not None: st.notes['telegram_x_escape'] += n
     return data
 
-# %% ../../nbs/01_chats/01_core.ipynb #c8e1c27f
+# %% ../../nbs/01_chats/01_core.ipynb #a3124741
 @dataclass
 class ReadContext:
     "What every reader's parse function gets besides its files and options"
@@ -395,7 +395,7 @@ def guard(ctx:ReadContext, # the read's report and error policy
         for k in set(ctx.report.files) - before: del ctx.report.files[k]
         ctx.report.ignore(path, f"{what}: {e.problem}" if what else e.problem)
 
-# %% ../../nbs/01_chats/01_core.ipynb #d824cf11
+# %% ../../nbs/01_chats/01_core.ipynb #aef8b95e
 @dataclass
 class ChatFormat:
     "How `load_chats` and the readers recognise and read one export format"
@@ -418,7 +418,7 @@ def register_format(fmt:ChatFormat, # the format to add
     FORMATS[fmt.name] = fmt
     return fmt
 
-# %% ../../nbs/01_chats/01_core.ipynb #88d8792e
+# %% ../../nbs/01_chats/01_core.ipynb #961e8c19
 def head_text(path,         # file to look at
               n:int=65536,  # bytes to read
              )->str|None:
@@ -431,7 +431,7 @@ def head_text(path,         # file to look at
     else: text = raw.decode('utf-8', 'replace')
     return text.lstrip('\ufeff').replace('\r\n', '\n').replace('\r', '\n')
 
-# %% ../../nbs/01_chats/01_core.ipynb #49a45ba0
+# %% ../../nbs/01_chats/01_core.ipynb #7f637ef8
 _JSON_START = re.compile(r'\s*(?:\{|\[\s*(?:[\[{"\]]|-?\d+(?:\.\d+)?\s*[,\]]|true|false|null))')
 
 def looks_json(head:str|None, # a file's first characters (`head_text`)
@@ -439,7 +439,7 @@ def looks_json(head:str|None, # a file's first characters (`head_text`)
     "Does `head` start a JSON object, or an array of values?"
     return bool(head) and bool(_JSON_START.match(head))
 
-# %% ../../nbs/01_chats/01_core.ipynb #db5b3e38
+# %% ../../nbs/01_chats/01_core.ipynb #f85fef38
 def read_format(name:str,          # a registered format, e.g. 'telegram'
                 path,              # a file, or a folder to search
                 me=None,           # your name(s), for `assign_me`
@@ -458,7 +458,7 @@ def read_format(name:str,          # a registered format, e.g. 'telegram'
     if fmt.people: assign_me(chats, ctx.report, me, path, strict=errors == 'raise')
     return Chats(chats, ctx.report)
 
-# %% ../../nbs/01_chats/01_core.ipynb #69afc946
+# %% ../../nbs/01_chats/01_core.ipynb #33893060
 def _own_files(fmt:ChatFormat, folder:Path, report:Report)->list:
     "The files under `folder` that `fmt` reads; the others listed as ignored"
     out = []
@@ -467,7 +467,7 @@ def _own_files(fmt:ChatFormat, folder:Path, report:Report)->list:
         else: report.ignore(f, f"not_{fmt.name}")
     return out
 
-# %% ../../nbs/01_chats/01_core.ipynb #c7c6a749
+# %% ../../nbs/01_chats/01_core.ipynb #6df6fe1d
 def fix_mojibake(s:str, # a string from Meta's standard export
                 )->str:
     "Undo Meta's byte-per-escape encoding of `s` (`'cafÃ©'` -> `'café'`); correct text is unchanged"
@@ -475,7 +475,7 @@ def fix_mojibake(s:str, # a string from Meta's standard export
     try: return s.encode('latin-1').decode('utf-8')
     except UnicodeError: return s
 
-# %% ../../nbs/01_chats/01_core.ipynb #e5818d5a
+# %% ../../nbs/01_chats/01_core.ipynb #161ec847
 def no_surrogates(s:str, # text that may hold lone surrogates
                  )->str:
     "Replace lone UTF-16 surrogates (from `\\udXXX` escapes in JSON) with U+FFFD"
@@ -489,7 +489,7 @@ def clean_name(s:str, # a name or other metadata
     "Names and other metadata: drop bidi and format controls, map odd spaces to ' ', collapse them"
     return ' '.join(BIDI.sub('', s).translate(_SPACES).split())
 
-# %% ../../nbs/01_chats/01_core.ipynb #2a6e395a
+# %% ../../nbs/01_chats/01_core.ipynb #cb0e7818
 @contextlib.contextmanager
 def no_gc():
     "Pause the cyclic garbage collector: readers make millions of acyclic objects it would walk"

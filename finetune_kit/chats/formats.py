@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['read_sharegpt', 'read_openai', 'read_alpaca', 'write_sharegpt', 'write_openai']
 
-# %% ../../nbs/01_chats/06_formats.ipynb #2bc02d2c
+# %% ../../nbs/01_chats/06_formats.ipynb #5c2c5643
 import json
 from pathlib import Path
 from .core import *
 
-# %% ../../nbs/01_chats/06_formats.ipynb #e35bfe0a
+# %% ../../nbs/01_chats/06_formats.ipynb #5821032d
 def read_sharegpt(path,               # ShareGPT JSON or JSONL: `{"conversations": [{"from", "value"}]}`
                   errors:str='raise', # 'raise' on a broken file, or 'skip' it (listed)
                  )->Chats:
@@ -29,7 +29,7 @@ def read_alpaca(path,                 # Alpaca JSON or JSONL: `{"instruction", "
     "Read Alpaca samples at `path`: the user says `instruction` (+ `input`), the assistant `output`"
     return read_format('alpaca', path, errors=errors)
 
-# %% ../../nbs/01_chats/06_formats.ipynb #b7aa7e29
+# %% ../../nbs/01_chats/06_formats.ipynb #0c6c0532
 def _sides(chat:Chat, me, prefix_names:bool)->list:
     "[[role, text]] of `chat` with `me` as the assistant, consecutive turns of one role merged"
     me = me if me is not None else chat.meta.get('me')
@@ -61,7 +61,7 @@ def _write_jsonl(objs, path)->int:
     tmp.replace(path)
     return n
 
-# %% ../../nbs/01_chats/06_formats.ipynb #0e4603b4
+# %% ../../nbs/01_chats/06_formats.ipynb #439025f5
 def write_sharegpt(chats,                 # `Chat`s (or one)
                    path,                  # .jsonl file to write
                    me=None,               # speaker(s) written as "gpt"; default `chat.meta['me']`
@@ -78,7 +78,7 @@ def write_sharegpt(chats,                 # `Chat`s (or one)
             yield {'id': f"{c.title}#{i}", 'conversations': conv}
     return _write_jsonl(objs(), path)
 
-# %% ../../nbs/01_chats/06_formats.ipynb #827111e9
+# %% ../../nbs/01_chats/06_formats.ipynb #4b75e9b8
 def write_openai(chats,                  # `Chat`s (or one)
                  path,                   # .jsonl file to write
                  me=None,                # speaker(s) written as "assistant"; default `chat.meta['me']`
@@ -93,7 +93,7 @@ def write_openai(chats,                  # `Chat`s (or one)
             yield {'messages': ([{'role': 'system', 'content': system}] if system else []) + msgs}
     return _write_jsonl(objs(), path)
 
-# %% ../../nbs/01_chats/06_formats.ipynb #44a72864
+# %% ../../nbs/01_chats/06_formats.ipynb #d0839138
 _ROLES = {'human': 'user', 'user': 'user', 'prompter': 'user', 'system': 'system',
           'gpt': 'assistant', 'assistant': 'assistant', 'chatgpt': 'assistant', 'bing': 'assistant',
           'bard': 'assistant', 'model': 'assistant', 'observation': 'tool', 'tool': 'tool',
@@ -113,7 +113,7 @@ def _records(path:Path, what:str)->list:
     lines = [(i + 1, line) for i, line in enumerate(split_lines(text)) if line.strip()]
     return [(f"line {n}", parse_json(line, f"{path}, line {n}")) for n, line in lines]
 
-# %% ../../nbs/01_chats/06_formats.ipynb #bd18779c
+# %% ../../nbs/01_chats/06_formats.ipynb #41133880
 def _content(c)->str|None:
     if isinstance(c, str): return c
     if isinstance(c, list): return ''.join(p['text'] for p in c if isinstance(p, dict)
@@ -137,7 +137,7 @@ def _turns_of(msgs:list, role_key:str, text_key:str, st:FileStats, meta:dict)->l
             st.kept += 1
     return turns
 
-# %% ../../nbs/01_chats/06_formats.ipynb #bfe675f2
+# %% ../../nbs/01_chats/06_formats.ipynb #3f8b2ba2
 def _read_turns(path:Path, what:str, key:str, role_key:str, text_key:str, ctx:ReadContext)->list:
     "Chats of a ShareGPT or OpenAI file: one per sample"
     st, chats = ctx.report.file(path), []
@@ -159,7 +159,7 @@ def _read_turns(path:Path, what:str, key:str, role_key:str, text_key:str, ctx:Re
         if turns: chats.append(Chat(title, parts, fs_text(str(path)), turns, meta))
     return chats
 
-# %% ../../nbs/01_chats/06_formats.ipynb #2abcd887
+# %% ../../nbs/01_chats/06_formats.ipynb #3072c215
 def _alpaca(path:Path, ctx:ReadContext)->list:
     st, chats = ctx.report.file(path), []
     for where, rec in _records(path, 'Alpaca'):
@@ -179,7 +179,7 @@ def _alpaca(path:Path, ctx:ReadContext)->list:
         st.kept += 1
     return chats
 
-# %% ../../nbs/01_chats/06_formats.ipynb #aaf5221c
+# %% ../../nbs/01_chats/06_formats.ipynb #4c673740
 def _parser(what, key, role_key, text_key):
     def parse(files:list, opts, ctx:ReadContext)->list:
         out = []
@@ -198,7 +198,7 @@ def _keys_sniff(*keys):
     def sniff(path, head): return looks_json(head) and all(f'"{k}"' in head for k in keys)
     return sniff
 
-# %% ../../nbs/01_chats/06_formats.ipynb #180704eb
+# %% ../../nbs/01_chats/06_formats.ipynb #147c4045
 register_format(ChatFormat('sharegpt', _parser('ShareGPT', 'conversations', 'from', 'value'),
                            _keys_sniff('conversations'), people=False, rank=20,
                            expected='ShareGPT JSON(L): {"conversations": [{"from", "value"}]}'))

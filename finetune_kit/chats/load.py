@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['load_chats', 'detect_format']
 
-# %% ../../nbs/01_chats/07_load.ipynb #b2220716
+# %% ../../nbs/01_chats/07_load.ipynb #be7c14ae
 import json
 from pathlib import Path
 from .core import *
@@ -15,7 +15,7 @@ from .telegram import *
 from .transcripts import *
 from .formats import *
 
-# %% ../../nbs/01_chats/07_load.ipynb #1afb6db1
+# %% ../../nbs/01_chats/07_load.ipynb #56b761f5
 def load_chats(path,               # a file or a folder (formats may be mixed)
                me=None,            # your name(s) in people's chats; None: by the `me` rule
                errors:str='raise', # 'raise' on a broken file (or a `me` in no chat), or 'skip' it
@@ -37,7 +37,7 @@ def load_chats(path,               # a file or a folder (formats may be mixed)
     if me is not None: _me_somewhere(people, me, path, ctx)
     return Chats(chats, ctx.report)
 
-# %% ../../nbs/01_chats/07_load.ipynb #88af46b0
+# %% ../../nbs/01_chats/07_load.ipynb #4b243528
 def _options(kwargs:dict)->dict:
     "{format name: its options object} built from the keywords each format's options dataclass has"
     fields = {n: set(getattr(f.options, '__dataclass_fields__', {})) for n, f in FORMATS.items()}
@@ -57,7 +57,7 @@ def _me_somewhere(people:list, me, path, ctx:ReadContext):
         if ctx.errors == 'raise': raise ChatParseError(path, None, msg, None, f"Names seen: {names}")
         ctx.report.warn(f"{msg}; names seen: {names}")
 
-# %% ../../nbs/01_chats/07_load.ipynb #b2468561
+# %% ../../nbs/01_chats/07_load.ipynb #83c95512
 def _by_format(path:Path, report:Report)->dict:
     "{format name: [files]} for a file or every file under a folder; unrecognised files listed"
     if path.is_file():
@@ -75,7 +75,7 @@ def _expected()->str:
     fmts = sorted(FORMATS.values(), key=lambda f: f.rank)
     return '; '.join(f.expected for f in fmts if f.expected)
 
-# %% ../../nbs/01_chats/07_load.ipynb #a1cb9544
+# %% ../../nbs/01_chats/07_load.ipynb #49f2d4fa
 def detect_format(path,          # a file
                  )->str|None:    # 'messenger', 'whatsapp', 'telegram', 'whisperx', ..., or None
     "Name of the registered chat format of the file at `path`, judged by its content; None if none"

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['MESSENGER_NOTICES', 'MessengerOptions', 'read_messenger', 'notice_reason']
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #91ef65a0
+# %% ../../nbs/01_chats/02_messenger.ipynb #a64460fc
 import operator, re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from .core import *
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #3f7c9f8d
+# %% ../../nbs/01_chats/02_messenger.ipynb #eb6e196f
 @dataclass
 class MessengerOptions:
     "Options of `read_messenger`"
@@ -26,7 +26,7 @@ def read_messenger(path,                # the export, any folder in it, or one t
     "Read a Facebook Messenger / Instagram JSON export (any layout, the E2EE download) at `path`"
     return read_format('messenger', path, me, MessengerOptions(drop_urls), errors)
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #8c0ec84d
+# %% ../../nbs/01_chats/02_messenger.ipynb #3d46222b
 # UI language -> [(reason, pattern, an example)]. In a pattern, `~` at the start is an optional name
 # ("Reacted 😂 ..." is you, "Ana reacted 😂 ..." a friend) and `{e}` the reaction emoji.
 MESSENGER_NOTICES = {}
@@ -46,7 +46,7 @@ MESSENGER_NOTICES['en'] = [
     ('group_event', r'A contact added participants\.', 'A contact added participants.'),
 ]
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #af96e0cc
+# %% ../../nbs/01_chats/02_messenger.ipynb #20a38c65
 MESSENGER_NOTICES['en'] += [
     ('system', r'.+ set (?:the nickname for .+|(?:his|her|their|your) own nickname) to .+',
      'Ana set the nickname for Jordan to Jojo.'),
@@ -65,7 +65,7 @@ MESSENGER_NOTICES['en'] += [
     ('system', r'The (?:video )?call ended\.', 'The video call ended.'),
 ]
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #12d0e733
+# %% ../../nbs/01_chats/02_messenger.ipynb #3f254247
 MESSENGER_NOTICES['es'] = [
     ('pseudo_reaction', '~reaccionó (?:con )?{e} a (?:tu|un) mensaje', 'Reaccionó con 😂 a tu mensaje '),
     ('pseudo_reaction', '~reaccionó (?:con )?{e} a (?:tu|un) mensaje', 'Lucía reaccionó con ❤ a tu mensaje'),
@@ -83,7 +83,7 @@ MESSENGER_NOTICES['pt'] = [
     ('group_event', r'.+ saiu do grupo\.', 'Rita saiu do grupo.'),
 ]
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #37c977ae
+# %% ../../nbs/01_chats/02_messenger.ipynb #1551b8cb
 MESSENGER_NOTICES['fr'] = [
     ('pseudo_reaction', '~a réagi (?:avec )?{e} à (?:votre|ton) message', 'A réagi avec 😂 à votre message'),
     ('pseudo_reaction', '~a réagi (?:avec )?{e} à (?:votre|ton) message', 'Chloé a réagi 😂 à ton message'),
@@ -111,7 +111,7 @@ MESSENGER_NOTICES['it'] = [
     ('group_event', r'.+ ha abbandonato il gruppo\.', 'Marco ha abbandonato il gruppo.'),
 ]
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #0242949e
+# %% ../../nbs/01_chats/02_messenger.ipynb #6a2f0bea
 _NAME, _EMOJI = r'(?:.{1,80} )?', r'\S{1,12}'
 
 def _expand(pat:str)->str:
@@ -134,7 +134,7 @@ def _notice_ends(table:dict)->tuple:
 _NOTICES, _FB_ENDS = _compile_notices(MESSENGER_NOTICES), _notice_ends(MESSENGER_NOTICES)
 _URL_ONLY = re.compile(r'(?:https?://|www\.)\S+$')
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #35138727
+# %% ../../nbs/01_chats/02_messenger.ipynb #d97dad52
 def _maybe_notice(c:str)->bool: return c[-1] in '.! ' or c.endswith(_FB_ENDS)
 
 def notice_reason(c:str,                   # a message's text
@@ -147,7 +147,7 @@ def notice_reason(c:str,                   # a message's text
         if not c.isascii() and (fixed := fix_mojibake(c)) != c: return notice_reason(fixed)
     return 'bare_url' if _URL_ONLY.match(c) else None
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #c86cbe6b
+# %% ../../nbs/01_chats/02_messenger.ipynb #8a2a1886
 _MSG_FILE = re.compile(r'message(?:_(\d+))?\.json$')
 _MSG_HTML = re.compile(r'message(?:_\d+)?\.html$')
 
@@ -173,7 +173,7 @@ def _parse(files:list, opts:MessengerOptions, ctx:ReadContext)->list:
         if not c.turns: ctx.report.warn(f"thread {c.title!r} has no text messages")
     return sorted((c for c in chats if c.turns), key=lambda c: c.turns[0].time)
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #384f59c7
+# %% ../../nbs/01_chats/02_messenger.ipynb #36420ff0
 def _thread(files:list, opts:MessengerOptions, ctx:ReadContext)->Chat|None:
     "Read one thread (`message_N.json` files, or one file) into a `Chat`; None if none is a thread"
     parts, turns, origin, events, info = [], [], [], [], {}
@@ -194,7 +194,7 @@ def _thread(files:list, opts:MessengerOptions, ctx:ReadContext)->Chat|None:
 
 _by_time = operator.attrgetter('time')
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #e22cd7a0
+# %% ../../nbs/01_chats/02_messenger.ipynb #cc5bf749
 def _thread_file(path:Path, opts:MessengerOptions, ctx:ReadContext):
     "(turns, participants, thread meta) of one thread file; None (listed) when it is not a thread"
     text = read_text(path)
@@ -222,7 +222,7 @@ def _looks_like_messages(msgs:list)->bool:
     keys = ('sender_name', 'senderName', 'timestamp_ms', 'timestamp')
     return not msgs or any(any(k in m for k in keys) for m in sample)
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #0c400161
+# %% ../../nbs/01_chats/02_messenger.ipynb #e384e56e
 @dataclass
 class _Thread:
     st:FileStats                                    # counts of this file
@@ -237,7 +237,7 @@ def _participants(data:dict, fix:bool)->list:
     names = [p.get('name') if isinstance(p, dict) else p for p in ps]
     return [fix_mojibake(n) if fix else n for n in names if isinstance(n, str)]
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #4215045b
+# %% ../../nbs/01_chats/02_messenger.ipynb #774bb82e
 def _thread_meta(data:dict, e2ee:bool, th:_Thread, path:Path)->dict:
     "Title, provenance, section and the export's own thread keys"
     t = data.get('threadName') if e2ee else data.get('title')
@@ -258,7 +258,7 @@ def _chat(files:list, info:dict, parts:list, turns:list)->Chat:
     parts = list(dict.fromkeys(parts + [t.speaker for t in turns]))   # who left isn't a participant
     return Chat(fs_text(title), parts, fs_text(src), turns, info)
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #5488c9d3
+# %% ../../nbs/01_chats/02_messenger.ipynb #f3c6a843
 def _dedupe(turns:list, origin:list)->list:
     "Turns sorted by time without repeats of (speaker, time, text); a repeat is counted in its file"
     seen, out = set(), []
@@ -280,7 +280,7 @@ def _repair_surrogates(turns:list, st:FileStats):
             t.text = fixed
             st.repaired['lone_surrogate'] += 1
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #4c0d1ba4
+# %% ../../nbs/01_chats/02_messenger.ipynb #4e791f45
 def _ms(m:dict, st:FileStats):
     "The message's time in epoch ms (seconds repaired); None after counting `bad_timestamp`"
     ts = m.get('timestamp_ms')
@@ -309,7 +309,7 @@ def _sender(s:str, th:_Thread)->str:
     if name is None: name = th.names[s] = (fix_mojibake(s) if th.fix else s) or 'Facebook user'
     return name
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #034a8435
+# %% ../../nbs/01_chats/02_messenger.ipynb #d3fc199c
 def _fb_message(m, th:_Thread)->Turn|None:
     "One standard-export message to a `Turn`, or None after counting why it was skipped"
     st = th.st
@@ -332,7 +332,7 @@ def _fb_message(m, th:_Thread)->Turn|None:
     st.kept += 1
     return Turn(_sender(m['sender_name'], th), c, when, _reactions(m, th))
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #0d016cc2
+# %% ../../nbs/01_chats/02_messenger.ipynb #9c57020b
 def _content(m:dict, th:_Thread):
     c = m.get('content')
     if c.__class__ is str and th.fix and not c.isascii():
@@ -351,7 +351,7 @@ def _event(m:dict, c, when, th:_Thread)->str|None:
     th.events.append({'time': when, 'kind': kind, 'text': c if isinstance(c, str) else typ or kind})
     return kind
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #a0c81035
+# %% ../../nbs/01_chats/02_messenger.ipynb #4de90dc9
 def _non_text(m:dict, c)->str|None:
     "Why a message without text was skipped: media, sticker, share or empty"
     if c.__class__ is str and c.strip(): return None
@@ -370,7 +370,7 @@ def _reactions(m:dict, th:_Thread)->dict:
     out = [r['reaction'] for r in rs if r.__class__ is dict and r.get('reaction').__class__ is str]
     return {'reactions': [fix_mojibake(r) for r in out] if th.fix else out}
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #f7e35592
+# %% ../../nbs/01_chats/02_messenger.ipynb #e0633bc1
 _FB_SIMPLE = frozenset({'sender_name', 'timestamp_ms', 'content', 'type', 'is_unsent', 'reactions'})
 
 def _fb_messages(msgs:list, th:_Thread)->list:
@@ -386,7 +386,7 @@ def _fb_messages(msgs:list, th:_Thread)->list:
 
 _SKIPPED = Turn('', '')     # marker: the fast path counted a skip
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #2af1d58e
+# %% ../../nbs/01_chats/02_messenger.ipynb #996ad11d
 def _fast(m:dict, th:_Thread):
     "A plain text message as a `Turn`, `_SKIPPED` (counted), or None for the full rules"
     ts, s, c = m.get('timestamp_ms'), m.get('sender_name'), m.get('content')
@@ -409,7 +409,7 @@ def _fast(m:dict, th:_Thread):
         return _SKIPPED
     return Turn(_sender(s, th), c, when, _reactions(m, th) if len(m) > 3 else {})
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #c1504a88
+# %% ../../nbs/01_chats/02_messenger.ipynb #edd22d50
 def _e2ee_message(m, th:_Thread)->Turn|None:
     "One secure-storage message to a `Turn`, or None after counting why it was skipped"
     st = th.st
@@ -428,7 +428,7 @@ def _e2ee_message(m, th:_Thread)->Turn|None:
     st.kept += 1
     return Turn(m['senderName'] or 'Facebook user', m['text'], when, _reactions(m, th))
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #a9899227
+# %% ../../nbs/01_chats/02_messenger.ipynb #e881cd94
 def _e2ee_reason(m:dict, th:_Thread)->str|None:
     "Why an E2EE message is not training text, or None"
     typ, text, media = m.get('type'), m.get('text'), m.get('media')
@@ -444,7 +444,7 @@ def _e2ee_reason(m:dict, th:_Thread)->str|None:
     if typ != 'text': th.st.notes['unknown_type'] += 1
     return None
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #91a54c1c
+# %% ../../nbs/01_chats/02_messenger.ipynb #0017e0ad
 def _sniff(path:Path, head:str|None)->bool:
     if _MSG_HTML.match(path.name): return True
     if not looks_json(head): return False

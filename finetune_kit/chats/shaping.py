@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['pipe_join', 'split_sessions', 'Pairs', 'chat_pairs', 'redact']
 
-# %% ../../nbs/01_chats/08_shaping.ipynb #c1f0d1f7
+# %% ../../nbs/01_chats/08_shaping.ipynb #527abc5b
 import re
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from .core import *
 
-# %% ../../nbs/01_chats/08_shaping.ipynb #05a359bc
+# %% ../../nbs/01_chats/08_shaping.ipynb #52931e25
 def pipe_join(chat:Chat,       # conversation to compact
               sep:str='|',     # joins consecutive messages of one speaker
              )->Chat:          # same chat, one turn per burst
@@ -25,7 +25,7 @@ def pipe_join(chat:Chat,       # conversation to compact
         else: turns.append(Turn(t.speaker, t.text, t.time, {'n_messages': 1}))
     return replace(chat, turns=turns, meta=dict(chat.meta))
 
-# %% ../../nbs/01_chats/08_shaping.ipynb #52ec25eb
+# %% ../../nbs/01_chats/08_shaping.ipynb #62ff935c
 def split_sessions(chat:Chat,                        # conversation to split
                    gap:timedelta=timedelta(hours=4), # silence that starts a new session
                   )->list:                           # `Chat`s titled "<title> #k"
@@ -41,7 +41,7 @@ def split_sessions(chat:Chat,                        # conversation to split
     return [replace(chat, title=f"{chat.title} #{k}", turns=g, meta=dict(chat.meta, session=k))
             for k, g in enumerate(groups, 1)]
 
-# %% ../../nbs/01_chats/08_shaping.ipynb #4cdba1f4
+# %% ../../nbs/01_chats/08_shaping.ipynb #4b982e9b
 class Pairs(list):
     "`chat_pairs` records, with the `Report` of what became of each message of `me` (a row per chat)"
     def __init__(self, pairs=(),                # the prompt/response dicts
@@ -50,7 +50,7 @@ class Pairs(list):
         self.report = report if report is not None else Report('chat_pairs', unit='chat')
     def __repr__(self): return f"Pairs({len(self)} pairs)\n{self.report}"
 
-# %% ../../nbs/01_chats/08_shaping.ipynb #32d6df37
+# %% ../../nbs/01_chats/08_shaping.ipynb #47420899
 def chat_pairs(chats,                         # `Chat`s (or one)
                me=None,                       # your name (or several); None: each chat's `meta['me']`
                sep:str='|',                   # joins the messages of one burst
@@ -70,7 +70,7 @@ def chat_pairs(chats,                         # `Chat`s (or one)
                     min_chars)
     return out
 
-# %% ../../nbs/01_chats/08_shaping.ipynb #48626be1
+# %% ../../nbs/01_chats/08_shaping.ipynb #91650001
 def _bursts(turns:list, mes:set)->list:
     "[(mine, [turns])] of consecutive turns of one side"
     bursts = []
@@ -86,7 +86,7 @@ def _render(mine:bool, ts:list, sep:str, prefix:bool)->str:
     return sep.join(f"{t.speaker}: {t.text}" if i == 0 or ts[i - 1].speaker != t.speaker else t.text
                     for i, t in enumerate(ts))
 
-# %% ../../nbs/01_chats/08_shaping.ipynb #81e230aa
+# %% ../../nbs/01_chats/08_shaping.ipynb #6a5e7b3a
 def _chat_pairs(chat:Chat, mes:set, out:Pairs, sep:str, context:int, group:str, gap, min_chars:int):
     "Append `chat`'s pairs to `out`, counting each of `me`'s messages in `out.report`"
     st = out.report.file(chat.title)
@@ -111,7 +111,7 @@ def _chat_pairs(chat:Chat, mes:set, out:Pairs, sep:str, context:int, group:str, 
                         'context': ctx, 'chat': chat.title, 'time': ts[0].time})
             st.kept += len(ts)
 
-# %% ../../nbs/01_chats/08_shaping.ipynb #cc896b0f
+# %% ../../nbs/01_chats/08_shaping.ipynb #350731be
 _RX = {'email': re.compile(r'[\w.+-]+@[\w-]+(?:\.[\w-]+)+'),
        'url': re.compile(r'(?:https?://|www\.)[^\s<>"]+[^\s<>".,;:!?)\]]'),
        'phone': re.compile(r'(?<![\w/:.])\+?\(?\d(?:[ \-.()]{0,2}\d){6,14}(?![\w/:])')}
@@ -128,7 +128,7 @@ def _placeholder(m, kind:str, counts:Counter)->str:
     counts[kind] += 1
     return f'<{kind}>'
 
-# %% ../../nbs/01_chats/08_shaping.ipynb #dcda1069
+# %% ../../nbs/01_chats/08_shaping.ipynb #8f4b711e
 def redact(x,                               # a string, a `Chat`, or a list of `Chat`s
            kinds=('email', 'url', 'phone'), # what to replace
            counts:Counter|None=None,        # optional Counter incremented per kind

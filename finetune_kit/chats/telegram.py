@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['TelegramOptions', 'read_telegram']
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #88f489df
+# %% ../../nbs/01_chats/04_telegram.ipynb #260332cb
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from .core import *
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #af0abc3e
+# %% ../../nbs/01_chats/04_telegram.ipynb #ca452251
 @dataclass
 class TelegramOptions:
     "Options of `read_telegram`"
@@ -28,7 +28,7 @@ def read_telegram(path,                      # `result.json` (a chat, or a full 
     "Read Telegram Desktop JSON exports at `path` (a file, or every export in a folder)"
     return read_format('telegram', path, me, TelegramOptions(chat, keep_forwarded), errors)
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #42ac7e1a
+# %% ../../nbs/01_chats/04_telegram.ipynb #7b727c7c
 _TG_NONTEXT = ('poll', 'location_information', 'contact_information', 'game_title', 'invoice_information',
                'dice')
 _TG_MEDIA = ('photo', 'file', 'media_type', 'sticker_emoji')
@@ -43,7 +43,7 @@ def _tg_text(m:dict)->tuple:
     text = ''.join(x for x in pieces if isinstance(x, str))
     return text, len(parts) > 1
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #43bb765e
+# %% ../../nbs/01_chats/04_telegram.ipynb #222e5f24
 def _sender_names(msgs:list)->dict:
     "from_id -> the latest display name, for messages that have a `from_id`"
     names = {}
@@ -63,7 +63,7 @@ def _sender(m:dict, names:dict, st:FileStats)->str:
     if frm is not None and name != frm: st.repaired['renamed_sender'] += 1
     return name
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #17b22cf4
+# %% ../../nbs/01_chats/04_telegram.ipynb #3e5c2dd2
 def _tg_time(m:dict, st:FileStats)->datetime|None:
     "UTC time from `date_unixtime`, else from the naive local `date` (counted as `naive_date_only`)"
     ut = m.get('date_unixtime')
@@ -83,7 +83,7 @@ def _skip_reason(m:dict, text:str, opts:TelegramOptions)->str|None:
     if any(m.get(k) for k in _TG_NONTEXT): return 'non_text'
     return 'media_only' if any(m.get(k) for k in _TG_MEDIA) else 'empty'
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #3512ea7f
+# %% ../../nbs/01_chats/04_telegram.ipynb #0d60f2c5
 def _tg_message(m, names:dict, opts:TelegramOptions, st:FileStats, events:list)->Turn|None:
     "One message record to a `Turn`, or None after counting why not (service messages: events)"
     if not isinstance(m, dict): return _count(st, 'malformed')
@@ -104,7 +104,7 @@ def _tg_message(m, names:dict, opts:TelegramOptions, st:FileStats, events:list)-
 def _count(st:FileStats, reason:str):
     st.skipped[reason] += 1
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #d48aaef0
+# %% ../../nbs/01_chats/04_telegram.ipynb #3207cdcb
 _CHAT_NAMES = {'saved_messages': 'Saved Messages', 'replies': 'Replies'}
 
 def _tg_chat(ch, path:Path, where:str, opts:TelegramOptions, ctx:ReadContext)->Chat|None:
@@ -130,7 +130,7 @@ def _chat_name(ch:dict, typ)->str:
     if isinstance(ch.get('name'), str): return ch['name']
     return _CHAT_NAMES.get(typ, f"chat {ch.get('id')}")
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #54e4855c
+# %% ../../nbs/01_chats/04_telegram.ipynb #a80690fe
 def _check_shape(msgs:list, path, where):
     "Refuse `messages` that hold no Telegram message records (another export with a 'messages' key)"
     sample = [m for m in msgs[:50] if isinstance(m, dict)]
@@ -139,7 +139,7 @@ def _check_shape(msgs:list, path, where):
     raise ChatParseError(path, where, f"messages have none of Telegram's keys (they have {keys})",
                          "Telegram messages with 'type', 'date' and 'from'")
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #f5c64887
+# %% ../../nbs/01_chats/04_telegram.ipynb #e69f6b4c
 def _tg_objects(data, path:Path)->list:
     "[(where, chat object)] of one result.json"
     if not isinstance(data, dict):
@@ -162,7 +162,7 @@ def _owner(data)->str|None:
     name = ' '.join(x for x in (pi.get('first_name'), pi.get('last_name')) if isinstance(x, str) and x)
     return name or None
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #ced8a957
+# %% ../../nbs/01_chats/04_telegram.ipynb #9acf2556
 def _parse(files:list, opts:TelegramOptions, ctx:ReadContext)->list:
     "Read Telegram result.json files into `Chat`s, oldest first"
     chats, seen = [], []
@@ -180,7 +180,7 @@ def _parse(files:list, opts:TelegramOptions, ctx:ReadContext)->list:
     if opts.chat is not None and not chats: _no_such_chat(opts.chat, seen, files, ctx)
     return sorted(chats, key=lambda c: c.turns[0].time)
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #89fcbd93
+# %% ../../nbs/01_chats/04_telegram.ipynb #8e23a43e
 def _is_chat(c, chat)->bool: return isinstance(c, dict) and chat in (c.get('name'), c.get('id'))
 
 def _no_such_chat(chat, seen:list, files:list, ctx:ReadContext):
@@ -190,7 +190,7 @@ def _no_such_chat(chat, seen:list, files:list, ctx:ReadContext):
     raise ChatParseError(files[0] if len(files) == 1 else files[0].parent, None, msg, None,
                          f"Chats in this export: {names}")
 
-# %% ../../nbs/01_chats/04_telegram.ipynb #72aa81ad
+# %% ../../nbs/01_chats/04_telegram.ipynb #fd5a1814
 _TG_TYPE = re.compile(r'"type"\s*:\s*"(?:message|service|personal_chat|private_(?:super)?group)"')
 
 def _sniff(path:Path, head:str|None)->bool:

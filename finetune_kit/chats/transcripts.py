@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['WhisperXOptions', 'read_whisperx', 'write_conversation_json']
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #943e00b1
+# %% ../../nbs/01_chats/05_transcripts.ipynb #815447d2
 import json, re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from .core import *
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #7ef04c1f
+# %% ../../nbs/01_chats/05_transcripts.ipynb #1f4688d4
 @dataclass
 class WhisperXOptions:
     "Options of `read_whisperx`"
@@ -26,7 +26,7 @@ class WhisperXOptions:
         if self.extra not in ('guest', 'skip'):
             raise ValueError(f"extra={self.extra!r}; use 'guest' or 'skip'")
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #34f01482
+# %% ../../nbs/01_chats/05_transcripts.ipynb #4a8094ce
 def read_whisperx(path,                   # WhisperX .json/.vtt/.srt/.txt/.tsv, episode JSON, or a folder
                   host:str|None=None,     # the host's label (e.g. 'SPEAKER_01'); None: who speaks first
                   host_name:str='Host',   # name given to the host's turns (and `chat.meta['me']`)
@@ -40,7 +40,7 @@ def read_whisperx(path,                   # WhisperX .json/.vtt/.srt/.txt/.tsv, 
     opts = WhisperXOptions(host, host_name, guest_name, max_ratio, extra, drop_noise)
     return read_format('whisperx', path, None, opts, errors)
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #d06ddc66
+# %% ../../nbs/01_chats/05_transcripts.ipynb #2eb36367
 def write_conversation_json(chat:Chat,    # an episode (e.g. from `read_whisperx`)
                             path,         # file to write
                             filename:str|None=None, # "filename" (default: the chat's source file's)
@@ -52,7 +52,7 @@ def write_conversation_json(chat:Chat,    # an episode (e.g. from `read_whisperx
     path.write_text(json.dumps(obj, ensure_ascii=False, allow_nan=False, indent=1), 'utf-8')
     return path
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #fd227568
+# %% ../../nbs/01_chats/05_transcripts.ipynb #6216bf79
 _TS = r'((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)'
 _VTT_TIME = re.compile(rf'^\s*{_TS}\s*-->\s*{_TS}')
 _SPK = re.compile(r'^\[([^\]\n]{1,40})\]:\s?')
@@ -71,7 +71,7 @@ def _blocks(text:str)->list:
         elif cur: out, cur = out + [cur], []
     return out + [cur] if cur else out
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #8ba4bc67
+# %% ../../nbs/01_chats/05_transcripts.ipynb #597c51c2
 def _subtitle_segments(text:str, st:FileStats)->list:
     "Segments `{start, end, text, speaker}` from VTT or SRT text (cue settings ignored)"
     segs = []
@@ -89,7 +89,7 @@ def _subtitle_segments(text:str, st:FileStats)->list:
         segs.append(seg)
     return segs
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #3b636cfb
+# %% ../../nbs/01_chats/05_transcripts.ipynb #cff02ac2
 def _cue(m, body:list, st:FileStats)->tuple:
     "(segment, had markup) for one cue: its times, speaker prefix and text without markup"
     raw = ' '.join(body)
@@ -101,7 +101,7 @@ def _cue(m, body:list, st:FileStats)->tuple:
     seg = {'start': _secs(m[1]), 'end': _secs(m[2]), 'text': clean.strip(), 'speaker': sp and sp[1]}
     return seg, bool(_TAG.search(raw))
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #03cd70ca
+# %% ../../nbs/01_chats/05_transcripts.ipynb #2d24fb5d
 def _seg(text:str, speaker=None, start=None, end=None, prefix:bool=True)->dict:
     "A segment dict; with `prefix`, a `[SPEAKER_00]: ` at the start of `text` gives the speaker"
     sp = _SPK.match(text) if speaker is None and prefix else None
@@ -114,7 +114,7 @@ def _txt_segments(text:str, st:FileStats)->list:
     st.read += len(lines)
     return [_seg(l) for l in lines]
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #25ddcaac
+# %% ../../nbs/01_chats/05_transcripts.ipynb #e26bf629
 def _tsv_segments(text:str, path, st:FileStats)->list:
     "Segments from WhisperX TSV: a `start\\tend\\ttext` header, then times in milliseconds"
     lines = [l for l in split_lines(text) if l.strip()]
@@ -132,7 +132,7 @@ def _tsv_segments(text:str, path, st:FileStats)->list:
         segs.append(_seg(row.get('text') or '', row.get('speaker') or None, start, end))
     return segs
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #42d95a0b
+# %% ../../nbs/01_chats/05_transcripts.ipynb #7c7351a9
 _AUD = re.compile(r'^(\d+(?:\.\d+)?)\t(\d+(?:\.\d+)?)\t(?:\[\[([^\]]{1,40})\]\])?(.*)$')
 
 def _aud_segments(text:str, st:FileStats)->list:
@@ -145,7 +145,7 @@ def _aud_segments(text:str, st:FileStats)->list:
         else: st.skipped['malformed_row'] += 1
     return segs
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #b37abf5b
+# %% ../../nbs/01_chats/05_transcripts.ipynb #039e55da
 def _num(x):
     "A finite number, or None"
     ok = isinstance(x, (int, float)) and not isinstance(x, bool) and x == x and abs(x) != float('inf')
@@ -169,7 +169,7 @@ def _json_segments(data, path, st:FileStats)->list:
     st.read += len(segs_in)
     return [s for i, x in enumerate(segs_in) if (s := _json_segment(x, i, st))]
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #77258a39
+# %% ../../nbs/01_chats/05_transcripts.ipynb #40990d4d
 def _json_segment(s, i:int, st:FileStats)->dict|None:
     if not isinstance(s, dict) or not isinstance(s.get('text'), str):
         st.skipped['malformed'] += 1
@@ -195,7 +195,7 @@ def _conversation_segments(data:dict, path, st:FileStats)->list:
     if len(ok) < len(conv): st.skipped['malformed'] += len(conv) - len(ok)
     return [_seg(s['text'], no_surrogates(s['from']), prefix=False) for s in ok]
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #02c59997
+# %% ../../nbs/01_chats/05_transcripts.ipynb #45bb3921
 _NOISE = re.compile(r'^[\W_]*$')
 
 def _clean(segs:list, opts:WhisperXOptions, st:FileStats)->list:
@@ -214,7 +214,7 @@ def _clean(segs:list, opts:WhisperXOptions, st:FileStats)->list:
         out.append(s)
     return out
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #ee26f175
+# %% ../../nbs/01_chats/05_transcripts.ipynb #87312f86
 def _not_diarised(segs:list, path, named:bool, ctx:ReadContext, st:FileStats)->bool:
     "Exclude (and count) a transcript with fewer than two speaker labels"
     labels = list(dict.fromkeys(s['speaker'] for s in segs if s['labelled']))
@@ -226,7 +226,7 @@ def _not_diarised(segs:list, path, named:bool, ctx:ReadContext, st:FileStats)->b
     st.skipped[reason] += len(segs)
     return True
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #7159e9d4
+# %% ../../nbs/01_chats/05_transcripts.ipynb #05a49c14
 def _episode(segs:list, path:Path, title:str, opts:WhisperXOptions, ctx:ReadContext, st:FileStats,
              named:bool)->Chat|None:
     "Merge segments into host/guest turns, apply the diarisation checks; a `Chat` or None"
@@ -249,7 +249,7 @@ def _episode(segs:list, path:Path, title:str, opts:WhisperXOptions, ctx:ReadCont
     parts = list(dict.fromkeys(t.speaker for t in turns))
     return Chat(fs_text(title), parts, fs_text(str(path)), turns, meta)
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #33e504bf
+# %% ../../nbs/01_chats/05_transcripts.ipynb #360dbb44
 def _turns(clean:list, h:str, guests:list, names:dict, opts:WhisperXOptions, st:FileStats)->list:
     "Turns of the host and the guest side; consecutive segments of one side merged"
     turns = []
@@ -269,7 +269,7 @@ def _turns(clean:list, h:str, guests:list, names:dict, opts:WhisperXOptions, st:
         st.kept += 1
     return turns
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #5e721cc5
+# %% ../../nbs/01_chats/05_transcripts.ipynb #c8fa1bcd
 def _ratio_ok(turns:list, host:str, meta:dict, path:Path, opts:WhisperXOptions, ctx:ReadContext,
               st:FileStats)->bool:
     "Note the host/guest character ratio; exclude the episode (counting its turns) above `max_ratio`"
@@ -284,7 +284,7 @@ def _ratio_ok(turns:list, host:str, meta:dict, path:Path, opts:WhisperXOptions, 
     st.kept = 0
     return False
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #fb4541e3
+# %% ../../nbs/01_chats/05_transcripts.ipynb #8295e9c4
 _RANK = {'.json': 0, '.vtt': 1, '.srt': 2, '.aud': 3, '.txt': 4, '.tsv': 5}
 def _rank(f:Path)->int: return _RANK.get(f.suffix.lower(), 9)
 
@@ -299,7 +299,7 @@ def _one_per_episode(files:list, report:Report)->list:
             report.ignore(f, f"same episode as {fs_text(best[f.with_suffix('')].name)}")
     return [f for f in files if best[f.with_suffix('')] == f]
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #4eef985c
+# %% ../../nbs/01_chats/05_transcripts.ipynb #81e3e3a1
 def _segments(f:Path, st:FileStats)->tuple:
     "(segments, title, named speakers?) of one transcript file"
     text, ext = read_text(f), f.suffix.lower()
@@ -320,7 +320,7 @@ def _looks_subtitles(text:str)->bool:
     lines = split_lines(text[:2000])[:12]
     return text.startswith('WEBVTT') or any(_VTT_TIME.match(l) for l in lines)
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #eb99bdf4
+# %% ../../nbs/01_chats/05_transcripts.ipynb #38dd8721
 def _parse(files:list, opts:WhisperXOptions, ctx:ReadContext)->list:
     "Read transcript files into one `Chat` per episode"
     chats = []
@@ -331,7 +331,7 @@ def _parse(files:list, opts:WhisperXOptions, ctx:ReadContext)->list:
             if (c := _episode(segs, f, title, opts, ctx, st, named)): chats.append(c)
     return chats
 
-# %% ../../nbs/01_chats/05_transcripts.ipynb #d3b77b24
+# %% ../../nbs/01_chats/05_transcripts.ipynb #5586e518
 _WX_EXT = ('.json', '.vtt', '.srt', '.txt', '.tsv', '.aud')
 
 def _sniff(path:Path, head:str|None)->bool:

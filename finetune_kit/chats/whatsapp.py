@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['WhatsAppOptions', 'read_whatsapp']
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #a8c63292
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #4f9e70ac
 import re, zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 from .core import *
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #0fd53eb2
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #2f352aec
 @dataclass
 class WhatsAppOptions:
     "Options of `read_whatsapp`"
@@ -35,7 +35,7 @@ def _tz(tz):
     try: return ZoneInfo(tz)
     except Exception: raise ValueError(f"tz={tz!r} is not a time zone; use e.g. 'Europe/Paris'") from None
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #d8a76e6c
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #e84063eb
 _WA_HDR = re.compile(r"""^(?P<ob>\[)?(?P<date>\d{1,4}[-/.]\ ?\d{1,4}[-/.]\ ?\d{1,4})\.?,?\ ?
     (?:klo\ |um\ |à\ |alle\ |a\ las\ )?
     (?P<time>\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)\ ?(?P<ampm>[aApP]\.?\ ?[mM]\.?|[صم])?
@@ -55,7 +55,7 @@ def _wa_header(line:str):
         if any(c in '\u00a0\u202f\u2009' for c in orig): rep.add('time_whitespace')
     return m, lead + m.end(), lead > 0, rep
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #7761ef7d
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #db5fc5ac
 def _wa_datetime(m, order:str, tz)->datetime|None:
     "Aware UTC datetime from a header match, `order` 'dmy', 'mdy' or 'ymd'; None for impossible dates"
     a, b, c = (int(x) for x in re.split(r'[-/.]\ ?', m['date'].replace(' ', '')))
@@ -81,7 +81,7 @@ def _wa_order(dates)->tuple:
     if mdy > dmy: return 'mdy', True
     return 'dmy', bool(dmy)
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #997ca3d6
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #324ce755
 _WA_E2E = re.compile(r'(?:Messages and calls are end-to-end encrypted'
                      r'|Messages to this group are now secured with end-to-end encryption'
                      r'|Los mensajes y las llamadas están cifrados de extremo a extremo'
@@ -100,7 +100,7 @@ _WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Multimedia omitido
                        r'|Media weggelaten|Mídia oculta|Media omessi|Медиафайл отсутствует)>$'
                        r'|(?:.* )?(?:image|video|audio|GIF|sticker|document|Contact card) omitted$')
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #250dda1a
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #aa4614e9
 _WA_FILE = re.compile(r'(.+?) \((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado'
                       r'|file allegato)\)$')
 _WA_ATTACHED = re.compile(r'<(?:attached|Anhang|adjunto|allegato|anexo|pièce jointe|bijlage|附件|添付ファイル)[:：] [^>]*>$')
@@ -112,7 +112,7 @@ _WA_EDITED = re.compile(r'\s*\u200e?<(?:This message was edited|Diese Nachricht 
 _WA_LOCATION = re.compile(r'(?:location|ubicación|standort|localização|posizione|position): https?://\S+$'
                           r'|live location shared$', re.I)
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #db3e3731
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #5f6bca74
 def _wa_body(body:str, st:FileStats)->tuple:
     "`(text, meta)` for a message body, or `(None, reason)` when it is not training text"
     first = body.split('\n', 1)[0].lstrip('\u200e')
@@ -134,7 +134,7 @@ def _wa_body(body:str, st:FileStats)->tuple:
     body = body.lstrip('\u200e')
     return (body, meta) if body.strip() else (None, 'empty')
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #35052128
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #21085f7e
 _WA_NAME = re.compile(r'(?:WhatsApp Chat (?:with|mit|con|avec|met|com)|Chat de WhatsApp con|Discussion WhatsApp avec'
                       r'|Conversa do WhatsApp com|WhatsApp-Chat mit)[ _-]+(.+)$', re.I)
 
@@ -143,7 +143,7 @@ def _wa_title(name:str)->str:
     m = _WA_NAME.match(stem.replace('_', ' '))
     return m[1].strip() if m else re.sub(r'^WhatsApp Chat - ', '', stem)
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #49742669
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #b25cf5c9
 def _wa_parse(text:str, source:str, title:str, opts:WhatsAppOptions, ctx:ReadContext)->Chat|None:
     "Parse one WhatsApp export text into a `Chat` (None when it has no messages)"
     st, lines = ctx.report.file(source), split_lines(text)
@@ -167,7 +167,7 @@ def _wa_parse(text:str, source:str, title:str, opts:WhatsAppOptions, ctx:ReadCon
 
 _HDR_EXPECTED = "lines like '14/03/2023, 09:02 - Name: text' or '[14/03/2023, 09:02:11] Name: text'"
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #d3a37650
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #78de26a2
 class _WaMessage:
     "The turns, events and authors of one WhatsApp file, built one message at a time"
     def __init__(self, st:FileStats, title:str, order:str, tz):
@@ -182,7 +182,7 @@ class _WaMessage:
         meta = {'events': self.events, 'time_zone': str(self.tz), 'group': len(self.authors) > 2}
         return Chat(self.title, list(self.authors), fs_text(source), self.turns, meta)
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #386b11f1
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #d609c4c1
 def _wa_add(self:_WaMessage, i:int, h:tuple, rest:str):
     "Count and classify the message at line `i` with header `h` and text `rest`"
     m, _, bidi, rep = h
@@ -206,7 +206,7 @@ def _wa_add(self:_WaMessage, i:int, h:tuple, rest:str):
     st.kept += 1
 _WaMessage.add = _wa_add
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #1c0a0263
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #a9108327
 def _wa_when(self:_WaMessage, m)->datetime|None:
     when = _wa_datetime(m, self.order, self.tz)
     own = _wa_order([m['date']])
@@ -223,7 +223,7 @@ def _wa_event(self:_WaMessage, when, text:str):
 
 _WaMessage.when, _WaMessage.skip, _WaMessage.event = _wa_when, _wa_skip, _wa_event
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #2d7faecb
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #328d1ad5
 def _system_author(self:_WaMessage, author:str, ios:bool)->bool:
     "An Android line without author (or an iOS one with curly quotes) that is a system line"
     return bool(_WA_SYSTEM.match(author)) or ('\u201c' if ios else '"') in author
@@ -237,7 +237,7 @@ def _ios_system(self:_WaMessage, body:str, name:str)->bool:
 
 _WaMessage.system_author, _WaMessage.ios_system = _system_author, _ios_system
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #8d88db8c
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #84cc2aa0
 def _zip_name(info:zipfile.ZipInfo)->str:
     "A member's name as text: UTF-8 when flagged, else the bytes (cp437 to zipfile) re-decoded"
     if info.flag_bits & 0x800: return info.filename
@@ -255,7 +255,7 @@ def _zip_member(z:zipfile.ZipFile, info:zipfile.ZipInfo, where:str, limit:int)->
     if len(raw) > limit: raise ChatParseError(where, None, f"holds over {limit:,} bytes unzipped")
     return raw
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #7b85d7a1
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #9b6e3b38
 def _wa_zip(path:Path, opts:WhatsAppOptions, ctx:ReadContext)->list:
     "`(title, text, source)` of each WhatsApp chat in the zip at `path`; other members listed"
     out = []
@@ -288,7 +288,7 @@ def _zip_skip(name:str)->str|None:
     if name.startswith('__MACOSX/') or Path(name).name.startswith('._'): return 'macos_metadata'
     return None if name.lower().endswith('.txt') else 'zip_member_not_a_chat'
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #76051ec7
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #59770de5
 def _parse(files:list, opts:WhatsAppOptions, ctx:ReadContext)->list:
     "Read WhatsApp .txt and .zip files into `Chat`s, oldest first"
     chats = []
@@ -300,7 +300,7 @@ def _parse(files:list, opts:WhatsAppOptions, ctx:ReadContext)->list:
                 if (c := _wa_parse(text, str(src), title, opts, ctx)): chats.append(c)
     return sorted(chats, key=lambda c: c.turns[0].time)
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #fa5939a9
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #623eaeec
 def _looks_whatsapp(head:str)->bool:
     return any(l[:1] and _wa_header(l) and (': ' in l or ' - ' in l) for l in split_lines(head)[:30])
 
