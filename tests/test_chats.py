@@ -358,9 +358,7 @@ def test_report_renders():
 
 def test_sample_data():
     with pytest.raises(FileNotFoundError, match='no such sample data'): sample_data('definitely_missing')
-    import finetune_kit.chats as m
-    root = Path(m.__file__).parent/'sample_data'
-    if root.exists(): assert sample_data() == root
+    assert (sample_data('messenger')/'your_facebook_activity').is_dir()
 
 
 def test_messenger_literal_backslash_u_and_lone_surrogate(tmp_path):
@@ -672,3 +670,15 @@ def test_every_file_under_a_mixed_folder_is_read_or_listed(tmp_path, monkeypatch
     assert any(Path(c.source).name == 'dana.txt' for c in cs)                  # a link to a file is read
     text = str(r)
     assert 'ignored (symlink_loop): 1' in text and 'ignored (media_folder)' in text
+
+
+def test_public_api_unchanged_by_the_package_split():
+    import finetune_kit.chats as pkg
+    before = ['Turn', 'Chat', 'ChatParseError', 'FileStats', 'Report', 'Chats', 'fix_mojibake', 'read_messenger', 'read_whatsapp',
+              'read_telegram', 'read_whisperx', 'write_conversation_json', 'read_sharegpt', 'read_openai', 'read_alpaca',
+              'write_sharegpt', 'write_openai', 'detect_format', 'load_chats', 'pipe_join', 'split_sessions', 'chat_pairs',
+              'redact', 'sample_data']                                        # finetune_kit.chats.__all__ before the split
+    assert set(before) <= set(pkg.__all__) and all(hasattr(pkg, n) for n in pkg.__all__)
+    subs = ['core', 'messenger', 'whatsapp', 'telegram', 'transcripts', 'formats', 'load', 'shaping']
+    for n in pkg.__all__: assert any(n in getattr(pkg, s).__all__ for s in subs), n
+    assert sample_data() == Path(pkg.__file__).parent.parent/'sample_data'

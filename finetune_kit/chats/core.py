@@ -349,14 +349,19 @@ def decode_text(raw:bytes, # a file's bytes
     if '\r' in text: text = text.replace('\r\n', '\n').replace('\r', '\n')
     return text
 
-# %% ../../nbs/01_chats/01_core.ipynb #e4fe1252
+# %% ../../nbs/01_chats/01_core.ipynb #abf34a47
 _X_ESC = re.compile(r'(?<!\\)((?:\\\\)*)\\x([0-9A-Fa-f]{2})')
+try: import orjson as _orjson        # optional: a faster decoder, used when installed
+except ImportError: _orjson = None
 
 def parse_json(text:str,                # JSON text
                path,                    # where it comes from (for errors)
                st:FileStats|None=None,  # where a `telegram_x_escape` repair is noted
               ):
     "Parse JSON `text`, repairing `\\xNN` escapes; errors name the line and column"
+    if _orjson is not None:
+        try: return _orjson.loads(text)
+        except ValueError: pass      # NaN, lone surrogates, deep nesting, \xNN, huge ints: the standard parser decides
     try: return json.loads(text)
     except RecursionError: raise ChatParseError(path, None, "JSON nested too deeply") from None
     except json.JSONDecodeError as e:

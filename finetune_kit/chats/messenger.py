@@ -370,44 +370,39 @@ def _reactions(m:dict, th:_Thread)->dict:
     out = [r['reaction'] for r in rs if r.__class__ is dict and r.get('reaction').__class__ is str]
     return {'reactions': [fix_mojibake(r) for r in out] if th.fix else out}
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #e0633bc1
+# %% ../../nbs/01_chats/02_messenger.ipynb #654e6dc3
 _FB_SIMPLE = frozenset({'sender_name', 'timestamp_ms', 'content', 'type', 'is_unsent', 'reactions'})
+_UTC, _fromts = timezone.utc, datetime.fromtimestamp
 
 def _fb_messages(msgs:list, th:_Thread)->list:
     "`Turn`s of a standard-export `messages` array (newest first), oldest first"
-    out, kept = [], 0
+    out, append, names, skipped, fix = [], None, th.names, th.st.skipped, th.fix
+    append, kept, moji = out.append, 0, 0
     for m in reversed(msgs):
-        t = _fast(m, th) if m.__class__ is dict else None
-        if t is None: t = _fb_message(m, th)
-        elif t is not _SKIPPED: kept += 1
-        if t is not None and t is not _SKIPPED: out.append(t)
+        if m.__class__ is dict:          # the fast path: a plain text message (the rules of `_fb_message`, inlined)
+            ts, s, c, n = m.get('timestamp_ms'), m.get('sender_name'), m.get('content'), len(m)
+            if ts.__class__ is int and s.__class__ is str and c.__class__ is str and ts >= 100_000_000_000 and \
+               (n == 3 or m.keys() <= _FB_SIMPLE and m.get('is_unsent') is not True and m.get('type', 'Generic') == 'Generic'):
+                try: when = _fromts(ts / 1000, _UTC)
+                except (OverflowError, OSError, ValueError): when = None
+                if when is not None:
+                    if fix and not c.isascii():
+                        try:
+                            c = c.encode('latin-1').decode('utf-8')
+                            moji += 1
+                        except UnicodeError: pass
+                    why = 'empty' if not c or c.isspace() else _text_reason(c, when, th) \
+                          if c[-1] in '.! ' or c.endswith(_FB_ENDS) or c.startswith(('http', 'www.')) else None
+                    if why: skipped[why] += 1
+                    else:
+                        sender = names.get(s) or _sender(s, th)
+                        append(Turn(sender, c, when, _reactions(m, th) if n > 3 else {}))
+                        kept += 1
+                    continue
+        if (t := _fb_message(m, th)) is not None: append(t)
     th.st.kept += kept
+    if moji: th.st.repaired['mojibake'] += moji
     return out
-
-_SKIPPED = Turn('', '')     # marker: the fast path counted a skip
-
-# %% ../../nbs/01_chats/02_messenger.ipynb #996ad11d
-def _fast(m:dict, th:_Thread):
-    "A plain text message as a `Turn`, `_SKIPPED` (counted), or None for the full rules"
-    ts, s, c = m.get('timestamp_ms'), m.get('sender_name'), m.get('content')
-    if ts.__class__ is not int or s.__class__ is not str or c.__class__ is not str: return None
-    if ts < 100_000_000_000: return None                 # seconds: repaired on the full path
-    if len(m) > 3 and not (m.keys() <= _FB_SIMPLE and m.get('is_unsent') is not True
-                           and m.get('type', 'Generic') == 'Generic'): return None
-    when = utc(ts / 1000)
-    if when is None: return None
-    if th.fix and not c.isascii():
-        try:
-            c = c.encode('latin-1').decode('utf-8')      # fix_mojibake, inlined
-            th.st.repaired['mojibake'] += 1
-        except UnicodeError: pass
-    reason = 'empty' if not c or c.isspace() else None
-    if reason is None and (_maybe_notice(c) or c.startswith(('http', 'www.'))):
-        reason = _text_reason(c, when, th)
-    if reason:
-        th.st.skipped[reason] += 1
-        return _SKIPPED
-    return Turn(_sender(s, th), c, when, _reactions(m, th) if len(m) > 3 else {})
 
 # %% ../../nbs/01_chats/02_messenger.ipynb #edd22d50
 def _e2ee_message(m, th:_Thread)->Turn|None:
