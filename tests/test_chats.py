@@ -682,3 +682,14 @@ def test_public_api_unchanged_by_the_package_split():
     subs = ['core', 'messenger', 'whatsapp', 'telegram', 'transcripts', 'formats', 'load', 'shaping']
     for n in pkg.__all__: assert any(n in getattr(pkg, s).__all__ for s in subs), n
     assert sample_data() == Path(pkg.__file__).parent.parent/'sample_data'
+
+
+def test_a_folder_without_chats_says_so(tmp_path):
+    (tmp_path/'notes.txt').write_text('Shopping list: eggs, milk\n')
+    (tmp_path/'photos').mkdir()
+    with pytest.raises(ChatParseError, match='no recognised chat export in this folder.*2 entries were ignored'): load_chats(tmp_path)
+    cs = load_chats(tmp_path, errors='skip')
+    assert len(cs) == 0 and sorted(why for _, why in cs.report.ignored) == ['media_folder', 'unrecognised_file']
+    os.mkfifo(tmp_path/'pipe')
+    for read in (load_chats, read_whatsapp, read_messenger):
+        with pytest.raises(ChatParseError, match='not a regular file or folder'): read(tmp_path/'pipe')

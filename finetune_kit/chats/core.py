@@ -444,7 +444,7 @@ def looks_json(head:str|None, # a file's first characters (`head_text`)
     "Does `head` start a JSON object, or an array of values?"
     return bool(head) and bool(_JSON_START.match(head))
 
-# %% ../../nbs/01_chats/01_core.ipynb #f85fef38
+# %% ../../nbs/01_chats/01_core.ipynb #616613d1
 def read_format(name:str,          # a registered format, e.g. 'telegram'
                 path,              # a file, or a folder to search
                 me=None,           # your name(s), for `assign_me`
@@ -454,6 +454,7 @@ def read_format(name:str,          # a registered format, e.g. 'telegram'
     "Read `path` with the registered format `name`: the shared body of every public reader"
     fmt, path = FORMATS[name], Path(path)
     if not path.exists(): raise FileNotFoundError(f"{fs_text(str(path))}: no such file or folder")
+    if not (path.is_file() or path.is_dir()): raise ChatParseError(path, None, "not a regular file or folder")
     report = Report(f'read_{name}', root=path if path.is_dir() else path.parent)
     ctx = ReadContext(report, errors, explicit=path.is_file())
     files = [path] if path.is_file() else _own_files(fmt, path, ctx.report)

@@ -15,7 +15,7 @@ from .telegram import *
 from .transcripts import *
 from .formats import *
 
-# %% ../../nbs/01_chats/07_load.ipynb #56b761f5
+# %% ../../nbs/01_chats/07_load.ipynb #6ac3c3d8
 def load_chats(path,               # a file or a folder (formats may be mixed)
                me=None,            # your name(s) in people's chats; None: by the `me` rule
                errors:str='raise', # 'raise' on a broken file (or a `me` in no chat), or 'skip' it
@@ -24,10 +24,14 @@ def load_chats(path,               # a file or a folder (formats may be mixed)
     "Detect the format of each file at `path` by content and read it with its reader"
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{fs_text(str(path))}: no such file or folder")
+    if not (path.is_file() or path.is_dir()): raise ChatParseError(path, None, "not a regular file or folder")
     opts = _options(options)
     report = Report('load_chats', root=path if path.is_dir() else path.parent)
     ctx = ReadContext(report, errors, explicit=path.is_file())
     groups = _by_format(path, ctx.report)
+    if not groups and errors == 'raise':
+        raise ChatParseError(path, None, "no recognised chat export in this folder", _expected(),
+                             f"{len(ctx.report.ignored)} entries were ignored, none is a chat export")
     chats, people = [], []
     for name in sorted(groups, key=lambda n: FORMATS[n].rank):
         fmt = FORMATS[name]
