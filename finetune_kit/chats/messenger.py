@@ -370,8 +370,9 @@ def _reactions(m:dict, th:_Thread)->dict:
     out = [r['reaction'] for r in rs if r.__class__ is dict and r.get('reaction').__class__ is str]
     return {'reactions': [fix_mojibake(r) for r in out] if th.fix else out}
 
-# %% ../../nbs/01_chats/02_messenger.ipynb #654e6dc3
-_FB_SIMPLE = frozenset({'sender_name', 'timestamp_ms', 'content', 'type', 'is_unsent', 'reactions'})
+# %% ../../nbs/01_chats/02_messenger.ipynb #d9380039
+_FB_SIMPLE = frozenset({'sender_name', 'timestamp_ms', 'content', 'type', 'is_unsent', 'reactions',
+                        'is_geoblocked_for_viewer', 'is_unsent_image_by_messenger_kid_parent'})   # 2024+ flags
 _UTC, _fromts = timezone.utc, datetime.fromtimestamp
 
 def _fb_messages(msgs:list, th:_Thread)->list:

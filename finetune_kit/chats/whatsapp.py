@@ -100,7 +100,7 @@ _WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Multimedia omitido
                        r'|Media weggelaten|Mídia oculta|Media omessi|Медиафайл отсутствует)>$'
                        r'|(?:.* )?(?:image|video|audio|GIF|sticker|document|Contact card) omitted$')
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #aa4614e9
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #0eea63b7
 _WA_FILE = re.compile(r'(.+?) \((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado'
                       r'|file allegato)\)$')
 _WA_ATTACHED = re.compile(r'<(?:attached|Anhang|adjunto|allegato|anexo|pièce jointe|bijlage|附件|添付ファイル)[:：] [^>]*>$')
@@ -111,8 +111,12 @@ _WA_EDITED = re.compile(r'\s*\u200e?<(?:This message was edited|Diese Nachricht 
                         r'|Se editó este mensaje)>$')
 _WA_LOCATION = re.compile(r'(?:location|ubicación|standort|localização|posizione|position): https?://\S+$'
                           r'|live location shared$', re.I)
+_WA_CALL = re.compile(r'(?:Missed )?(?:group )?(?:voice|video) call(?:, .*)?$|Llamada perdida|Videollamada perdida'
+                      r'|Verpasster (?:Sprach|Video)anruf|Chamada de voz perdida|Appel vocal manqué', re.I)
+_WA_PENDING = re.compile(r'Waiting for this message|Esperando el mensaje|Warte auf diese Nachricht'
+                         r'|Aguardando mensagem|En attente de ce message|In attesa del messaggio')
 
-# %% ../../nbs/01_chats/03_whatsapp.ipynb #5f6bca74
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #67afeb23
 def _wa_body(body:str, st:FileStats)->tuple:
     "`(text, meta)` for a message body, or `(None, reason)` when it is not training text"
     first = body.split('\n', 1)[0].lstrip('\u200e')
@@ -122,6 +126,8 @@ def _wa_body(body:str, st:FileStats)->tuple:
     if _WA_DELETED.match(first) and one_line: return None, 'deleted'
     if first.startswith('POLL:'): return None, 'poll'
     if _WA_LOCATION.match(first): return None, 'location'
+    if _WA_CALL.match(first) and one_line: return None, 'call'
+    if _WA_PENDING.match(first): return None, 'pending_message'
     meta = {}
     if (m := _WA_FILE.match(first)) or _WA_ATTACHED.match(first):
         if m and m[1].lower().endswith('.vcf'): return None, 'contact'
