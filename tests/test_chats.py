@@ -668,6 +668,7 @@ def test_every_file_under_a_mixed_folder_is_read_or_listed(tmp_path, monkeypatch
     assert why['.DS_Store'] == why['.git'] == 'hidden' and why['whatsapp/android_24h_dmy/media'] == 'media_folder'
     assert why['broken/result.json'].startswith('telegram: invalid JSON') and why['broken/empty.txt'] == 'unrecognised_file'
     assert any(Path(c.source).name == 'dana.txt' for c in cs)                  # a link to a file is read
+    assert Counter(c.meta['format'] for c in cs).keys() == set(FORMATS)          # every format was in the folder
     text = str(r)
     assert 'ignored (symlink_loop): 1' in text and 'ignored (media_folder)' in text
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import finetune_kit
 
-# %% ../../nbs/01_chats/01_core.ipynb #1677d817
+# %% ../../nbs/01_chats/01_core.ipynb #d5f04d12
 @dataclass(slots=True)
 class Turn:
     "One message (or merged burst) in a conversation"
@@ -32,7 +32,7 @@ class Chat:
     participants:list             # names of the people in it
     source:str                    # file (or folder) it was read from
     turns:list                    # `Turn`s in chronological order
-    meta:dict=field(default_factory=dict) # e.g. `{'me': 'Jordan Pike'}`, `{'host': 'SPEAKER_00'}`
+    meta:dict=field(default_factory=dict) # e.g. `{'me': 'Jordan Pike', 'format': 'messenger'}`
 
 # %% ../../nbs/01_chats/01_core.ipynb #ad6065af
 _SURR = re.compile('[\ud800-\udfff]')
@@ -444,7 +444,7 @@ def looks_json(head:str|None, # a file's first characters (`head_text`)
     "Does `head` start a JSON object, or an array of values?"
     return bool(head) and bool(_JSON_START.match(head))
 
-# %% ../../nbs/01_chats/01_core.ipynb #616613d1
+# %% ../../nbs/01_chats/01_core.ipynb #3e3aaa79
 def read_format(name:str,          # a registered format, e.g. 'telegram'
                 path,              # a file, or a folder to search
                 me=None,           # your name(s), for `assign_me`
@@ -461,6 +461,7 @@ def read_format(name:str,          # a registered format, e.g. 'telegram'
     if not files: raise ChatParseError(path, None, f"no {name} files in this folder", fmt.expected)
     opts = options if options is not None or fmt.options is None else fmt.options()
     with no_gc(): chats = fmt.parse(files, opts, ctx)
+    for c in chats: c.meta.setdefault('format', name)
     if fmt.people: assign_me(chats, ctx.report, me, path, strict=errors == 'raise')
     return Chats(chats, ctx.report)
 

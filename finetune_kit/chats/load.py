@@ -15,7 +15,7 @@ from .telegram import *
 from .transcripts import *
 from .formats import *
 
-# %% ../../nbs/01_chats/07_load.ipynb #6ac3c3d8
+# %% ../../nbs/01_chats/07_load.ipynb #8885fc2b
 def load_chats(path,               # a file or a folder (formats may be mixed)
                me=None,            # your name(s) in people's chats; None: by the `me` rule
                errors:str='raise', # 'raise' on a broken file (or a `me` in no chat), or 'skip' it
@@ -36,6 +36,7 @@ def load_chats(path,               # a file or a folder (formats may be mixed)
     for name in sorted(groups, key=lambda n: FORMATS[n].rank):
         fmt = FORMATS[name]
         with no_gc(): got = fmt.parse(groups[name], opts[name], ctx)
+        for c in got: c.meta.setdefault('format', name)
         if fmt.people: people += assign_me(got, ctx.report, me, path, strict=False)
         chats += got
     if me is not None: _me_somewhere(people, me, path, ctx)
