@@ -252,14 +252,23 @@ def _features(packed=False):
     f.update(chats=Sequence(Value('int64')), truncated=Value('int64'), split=Value('int64'), escaped=Value('int64'))
     return Features(f)
 
+def _weight0_untrained(r:Rendered, weights:list)->Rendered:
+    "No loss on the turns an OpenAI-format sample marks `\"weight\": 0` (kept in `turn.meta['weight']`)"
+    if len(r.spans) != len(weights):
+        raise ValueError("turns with weight 0 need one template message per turn; use Guanaco() or ChatTemplate(merge=False)")
+    for s, w in zip(r.spans, weights):
+        if w == 0: s.train_end = s.train_start
+    return r
+
 def _map_fn(template, tok, max_len, train_on, pack, bos):
     def fn(batch):
         rs = []
         for payload in batch['payload']:
-            o = json.loads(payload)
+            p = o = json.loads(payload)
             if template.kind == 'chat':
                 o = Chat(o['title'], [], o['source'], [Turn(s, t) for s, t in zip(o['speakers'], o['texts'])], o['meta'])
-            rs.append(template.render(o, tok))
+            r = template.render(o, tok)
+            rs.append(_weight0_untrained(r, p['weights']) if 'weights' in p else r)
         encs = tok.backend_tokenizer.encode_batch([r.text for r in rs], add_special_tokens=False)  # the fast tokenizer itself
         out = {c: [] for c in ('input_ids', 'labels', 'chats', 'truncated', 'split', 'escaped')}
         for r, e, k in zip(rs, encs, batch['idx']):
@@ -308,6 +317,11 @@ def _tokenize(payload, tok, template, max_len, train_on, pack, seed, batch_size)
     return pack_rows(ds, max_len, seed) if pack == 'multipack' else ds
 
 # %% ../nbs/03_tokens.ipynb #8a0b80ff
+def _weights(chat:Chat)->dict:
+    "`{'weights': [...]}` when some turn has OpenAI's `\"weight\": 0`, else `{}`"
+    ws = [t.meta.get('weight', 1) if isinstance(t.meta, dict) else 1 for t in chat.turns]
+    return {'weights': ws} if 0 in ws else {}
+
 def tokenize_chats(chats,                  # `Chat`s (or one); the persona is each chat's `meta['me']` unless `persona` is given
                    tok,                    # a fast tokenizer (offsets are needed)
                    max_len:int=2048,       # longest row in tokens
@@ -324,8 +338,8 @@ def tokenize_chats(chats,                  # `Chat`s (or one); the persona is ea
     _check_args(tok, max_len, train_on, pack)
     chats = [chats] if isinstance(chats, Chat) else list(chats)
     payload = [json.dumps({'title': c.title, 'source': str(c.source), 'speakers': [t.speaker for t in c.turns],
-                           'texts': [t.text for t in c.turns], 'meta': {'me': sorted(_personas(c, persona)), 'system': c.meta.get('system')}},
-                          ensure_ascii=False) for c in chats]
+                           'texts': [t.text for t in c.turns], 'meta': {'me': sorted(_personas(c, persona)), 'system': c.meta.get('system')},
+                           **_weights(c)}, ensure_ascii=False) for c in chats]
     return _tokenize(payload, tok, template, max_len, train_on, pack, seed, batch_size)
 
 # %% ../nbs/03_tokens.ipynb #6c39313d
