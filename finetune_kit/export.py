@@ -266,12 +266,13 @@ def _go_parse_expr(expr:str)->tuple:
     if i != len(toks): raise ValueError(f"Go template: {{{{ {expr} }}}} is not one command")
     return node
 
-# %% ../nbs/09_export.ipynb #7cbb3961
+# %% ../nbs/09_export.ipynb #a255e832
 def _go_slice(x, *ij):
-    if not isinstance(x, str): return x[slice(*ij)]
-    b = x.encode('utf-8')
-    if any(k < 0 or k > len(b) for k in ij) or (len(ij) == 2 and ij[0] > ij[1]): raise ValueError(f"Go template: slice index out of range {ij} for {x!r}")
-    return b[slice(*ij)].decode('utf-8', 'surrogateescape')
+    "Go's `slice x i j` is x[i:j], `slice x i` is x[i:]; on a string it cuts bytes"
+    b = x.encode('utf-8') if isinstance(x, str) else x
+    i, j = (ij + (len(b),))[:2] if ij else (0, len(b))
+    if not 0 <= i <= j <= len(b): raise ValueError(f"Go template: slice index out of range {ij} for {x!r}")
+    return b[i:j].decode('utf-8', 'surrogateescape') if isinstance(x, str) else b[i:j]
 
 _GO_FUNCS = {'not': lambda x: not x, 'eq': lambda a, *bs: any(a == b for b in bs), 'ne': lambda a, b: a != b,
              'len': lambda x: len(x.encode('utf-8')) if isinstance(x, str) else len(x), 'slice': _go_slice}
@@ -333,7 +334,7 @@ def _jtext(s:str)->str: return '{{ ' + _jq(s) + ' }}' if s else ''
 
 def jinja_template(fmt:TurnFormat)->str:
     "A Jinja chat template (GGUF `tokenizer.chat_template`) that writes the prompt `fmt` describes"
-    out = []
+    out = ['{{ bos_token }}'] if fmt.bos else []  # the convention: the template writes BOS, llama.cpp drops it when it adds one
     if fmt.system:
         out += ["{%- if messages and messages[0]['role'] == 'system' -%}",
                 "{{ " + _jq(fmt.system[0]) + " + messages[0]['content'] + " + _jq(fmt.system[1]) + " }}",
@@ -437,10 +438,12 @@ def _format_problems(fmt:TurnFormat, template, tok)->list:
     if fmt.system and isinstance(template, ChatTemplate) and template.system is None:
         probes.append([{'role': 'system', 'content': 'You are Sam.'}] + _PROBE)
     out = []
+    bos = (tok.bos_token or '') if fmt.bos else ''
     for msgs in probes:
         want = conversation_text(template, tok, msgs)
         got = {'Ollama template': render_ollama(ollama_template(fmt), msgs),
                'chat template': tok.apply_chat_template(msgs, chat_template=jinja_template(fmt), tokenize=False, add_generation_prompt=True)}
+        if got['chat template'].startswith(bos): got['chat template'] = got['chat template'][len(bos):]
         out += [f"the {k} writes {v!r} where training wrote {want!r}" for k, v in got.items() if v != want]
     if bad := [s for s in fmt.stops if '"' in s or '\n' in s]: out.append(f"stop strings {bad}: a Modelfile can't hold quotes or line breaks in them")
     return out
@@ -618,8 +621,8 @@ def _check_space(folder:Path, need:int, others:dict):
     free, spare = shutil.disk_usage(folder).free, 16 * 2**20
     if free >= need + spare: return
     smaller = [f"quant='{q}' ({fmt_bytes(s)})" for q, s in others.items() if s + spare <= free]
-    raise NotEnoughSpace(f"{folder} has {fmt_bytes(free)} free, the file needs {fmt_bytes(need)}: free some space, write "
-                         "to another disk (on Colab, a folder of your mounted Google Drive)"
+    raise NotEnoughSpace(f"{folder} has {fmt_bytes(free)} free; the file needs {fmt_bytes(need)}, with {fmt_bytes(spare)} to "
+                         "spare: free some space, write to another disk (on Colab, a folder of your mounted Google Drive)"
                          + (f", or export a smaller file: {', '.join(smaller)}" if smaller else ''))
 
 class _Progress:
