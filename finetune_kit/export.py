@@ -389,14 +389,14 @@ def _arch_problems(cfg)->list:
 # %% ../nbs/09_export.ipynb #200d3260
 _LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
                  r"|\s*[\r\n]+|\s+(?!\S)|\s+")
-_PRE_TOKENIZERS = {  # tokenizer.json's pre_tokenizer -> llama.cpp's name for the same split (its src/llama-vocab.cpp)
-    'gpt-2': (('ByteLevel', False, True),),                                  # GPT-2's regex (the default model as read from its GGUF)
-    'smollm': (('Digits', True), ('ByteLevel', False, True)),                # SmolLM2 from the hub: digits one by one, then GPT-2's
-    'llama-bpe': (('Split', ('Regex', _LLAMA3_SPLIT), 'Isolated', False), ('ByteLevel', False, False)),  # Llama 3.x
+_PRE_TOKENIZERS = {  # tokenizer.json's pre_tokenizer (+ BPE ignore_merges) -> llama.cpp's name for the same (src/llama-vocab.cpp)
+    'gpt-2': (('ByteLevel', False, True), ('ignore_merges', False)),                     # GPT-2's regex (the default model as read from its GGUF)
+    'smollm': (('Digits', True), ('ByteLevel', False, True), ('ignore_merges', False)),  # SmolLM2 from the hub: digits one by one, then GPT-2's
+    'llama-bpe': (('Split', ('Regex', _LLAMA3_SPLIT), 'Isolated', False), ('ByteLevel', False, False), ('ignore_merges', True)),  # Llama 3.x
 }
 
-def _pre_signature(pre)->tuple:
-    "What decides how a tokenizer.json `pre_tokenizer` splits text"
+def _pre_signature(pre, ignore_merges=False)->tuple:
+    "What decides how a tokenizer.json `pre_tokenizer` splits text (and whether BPE looks whole words up first)"
     pre = pre or {}
     items = pre.get('pretokenizers', []) if pre.get('type') == 'Sequence' else [pre] if pre else []
     sig = []
@@ -406,7 +406,7 @@ def _pre_signature(pre)->tuple:
         elif kind == 'Digits': sig.append((kind, bool(p.get('individual_digits'))))
         elif kind == 'Split': sig.append((kind, next(iter((p.get('pattern') or {}).items()), None), p.get('behavior'), bool(p.get('invert'))))
         else: sig.append((kind, json.dumps(p, sort_keys=True)))
-    return tuple(sig)
+    return tuple(sig) + (('ignore_merges', bool(ignore_merges)),)
 
 def _tokenizer_problems(tok, n_vocab:int)->tuple:
     "(llama.cpp's pre-tokenizer name or None, [problems]) for writing `tok` as a GGUF byte-level BPE vocabulary"
@@ -420,7 +420,7 @@ def _tokenizer_problems(tok, n_vocab:int)->tuple:
                       f"SentencePiece-style ones (Llama 2, TinyLlama) are not written or verified here; {_WORKAROUND}"]
     out = []
     if j.get('normalizer'): out.append(f"the tokenizer has a {j['normalizer'].get('type')} normalizer, which llama.cpp's BPE doesn't run; {_WORKAROUND}")
-    sig = _pre_signature(j.get('pre_tokenizer'))
+    sig = _pre_signature(j.get('pre_tokenizer'), m.get('ignore_merges'))
     pre = next((name for name, s in _PRE_TOKENIZERS.items() if s == sig), None)
     if pre is None: out.append(f"the tokenizer splits text with {sig}, none of the splits export_gguf knows llama.cpp's name for "
                                f"({', '.join(_PRE_TOKENIZERS)}); a wrong name would make llama.cpp tokenize unlike training; {_WORKAROUND}")
@@ -657,10 +657,10 @@ def modelfile_text(fmt:TurnFormat, # the prompt format
     "An Ollama Modelfile for `gguf_name` that prompts the model in `fmt`"
     tmpl = ollama_template(fmt)
     if '"""' in tmpl: raise ExportRefused('the template holds """, which ends a Modelfile value')
-    src = f"./{gguf_name}"
+    src, short = f"./{gguf_name}", re.sub(r'[^a-z0-9._-]+', '-', Path(gguf_name).stem.lower()).strip('-.') or 'twin'
     lines = [f"# Ollama Modelfile for {gguf_name}, written by finetune_kit's export_gguf.",
              f"# Prompt format: {fmt.source}, as in training.",
-             "# Create and run:  ollama create mytwin -f Modelfile  &&  ollama run mytwin"]
+             f"# Create and run:  ollama create {short} -f Modelfile  &&  ollama run {short}"]
     if fmt.system is None: lines.append("# The format has no system turn: a SYSTEM line would never reach the model.")
     lines += [f'FROM "{src}"' if ' ' in src else f"FROM {src}", f'TEMPLATE """{tmpl}"""']
     lines += [f'PARAMETER stop "{s}"' for s in fmt.stops]

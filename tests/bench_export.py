@@ -115,7 +115,7 @@ def main():
                             {'type': 'ByteLevel', 'add_prefix_space': False, 'trim_offsets': True, 'use_regex': False}]}}
     for name, pre in splits.items():
         t = copy.deepcopy(tok)
-        j = json.loads(t.backend_tokenizer.to_str()); j['pre_tokenizer'] = pre
+        j = json.loads(t.backend_tokenizer.to_str()); j['pre_tokenizer'] = pre; j['model']['ignore_merges'] = name == 'llama-bpe'  # as Llama 3's
         t._tokenizer = Tokenizer.from_str(json.dumps(j))
         out = export_gguf(tiny_model('llama'), t, out_dir / f'pre-{name}.gguf', template=Guanaco(), modelfile=None, quiet=True)
         llm = open_llama(out.path)
