@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['QUANTS', 'ExportRefused', 'TurnFormat', 'render_turns', 'turn_format', 'conversation_text', 'go_quote',
-           'ollama_template', 'render_ollama', 'jinja_template', 'check_exportable', 'round_as_exported',
-           'NotEnoughSpace', 'fmt_bytes', 'modelfile_text', 'Exported', 'export_gguf', 'load_gguf']
+           'ollama_template', 'ollama_values', 'render_ollama', 'jinja_template', 'check_exportable',
+           'round_as_exported', 'NotEnoughSpace', 'fmt_bytes', 'modelfile_text', 'Exported', 'export_gguf', 'load_gguf']
 
 # %% ../nbs/09_export.ipynb #f2189bd7
 import os, re, sys, json, time, errno, shutil, string, html as _html
@@ -310,17 +310,23 @@ def _go_run(nodes, dot, root, out):
             for item in items: _go_run(body, item, root, out)
             if not items and rest: _go_run(rest[0][1], dot, root, out)
 
+def ollama_values(messages:list, # [{'role', 'content'}] as a client sends them
+                  system:str|None=None, # the Modelfile's SYSTEM, used when `messages` has no system message
+                 )->dict: # {'System', 'Messages': [{'Role', 'Content'}], 'Response'}
+    "What Ollama's server hands its template for `messages` (its `template.collate`)"
+    if system and not any(m['role'] == 'system' for m in messages): messages = [{'role': 'system', 'content': system}] + list(messages)
+    merged = []
+    for m in messages:  # consecutive messages of one role become one
+        if merged and merged[-1]['Role'] == m['role']: merged[-1]['Content'] += '\n\n' + m['content']
+        else: merged.append({'Role': m['role'], 'Content': m['content']})
+    return {'System': '\n\n'.join(m['content'] for m in messages if m['role'] == 'system'), 'Messages': merged, 'Response': ''}
+
 def render_ollama(template:str, # an Ollama TEMPLATE (the Go template subset `ollama_template` writes)
                   messages:list, # [{'role', 'content'}] as a client sends them
                   system:str|None=None, # the Modelfile's SYSTEM, used when `messages` has no system message
                  )->str: # the prompt Ollama would give the model
     "Evaluate `template` on `messages` the way Ollama's server does"
-    if system and not any(m['role'] == 'system' for m in messages): messages = [{'role': 'system', 'content': system}] + list(messages)
-    merged = []
-    for m in messages:  # Ollama's template.collate
-        if merged and merged[-1]['Role'] == m['role']: merged[-1]['Content'] += '\n\n' + m['content']
-        else: merged.append({'Role': m['role'], 'Content': m['content']})
-    data = {'System': '\n\n'.join(m['content'] for m in messages if m['role'] == 'system'), 'Messages': merged, 'Response': ''}
+    data = ollama_values(messages, system)
     pieces = _go_lex(template)
     nodes, i = _go_block(pieces, 0)
     if i != len(pieces): raise ValueError("Go template: {{ else }} or {{ end }} without an opening if/range")

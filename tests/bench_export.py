@@ -13,9 +13,11 @@ What it checks, on the offline default model with a merged LoRA adapter (f16 and
   Llama 3's own splits (the default tokenizer with their pre-tokenizers, on tiny models);
 - the prompt llama-cpp-python builds from the file's chat template is the training format (`conversation_text`);
 - llama.cpp's logits match transformers' on the same weights, and a greedy reply in the trained format, timed;
-- Llama 3's scaled rope (`rope_freqs`): llama.cpp's logits match transformers' llama3 rope, and don't without it.
+- Llama 3's scaled rope (`rope_freqs`): llama.cpp's logits match transformers' llama3 rope, and don't without it;
+- when a Go toolchain is on PATH (Debian: apt-get install golang-go), the Modelfile templates run through Go's own
+  text/template give what finetune_kit's interpreter (`render_ollama`) gives, on every template and tricky messages.
 """
-import copy, json, sys, time, tempfile, contextlib, io, os
+import copy, json, sys, time, tempfile, contextlib, io, os, shutil, subprocess
 from pathlib import Path
 import numpy as np, torch
 
@@ -32,7 +34,9 @@ from transformers import LlamaConfig, LlamaForCausalLM
 from finetune_kit.models import load_model, tiny_model
 from finetune_kit.adapters import lora, merge
 from finetune_kit.prompts import Guanaco
-from finetune_kit.export import export_gguf, round_as_exported, conversation_text
+from finetune_kit.export import (export_gguf, round_as_exported, conversation_text, turn_format, ollama_template, ollama_values,
+                                 render_ollama)
+from finetune_kit.prompts import ChatTemplate, Alpaca, PAIRS, QUOTES
 
 THREADS = int(os.environ.get('BENCH_THREADS', '1'))   # one, like OMP_NUM_THREADS=1 for torch: a fair side by side
 FAILED = []
@@ -54,6 +58,63 @@ STRINGS = ["how was the long run?", "I'm DONE, don't @ me... 12345 or 3.14159?",
 def tokenization(llm, tok, label):
     same = [llm.tokenize(s.encode(), add_bos=False, special=True) == tok(s, add_special_tokens=False)['input_ids'] for s in STRINGS]
     check(all(same), f"{label}: llama.cpp tokenizes {sum(same)}/{len(same)} test strings like the transformers tokenizer")
+
+GO_MAIN = r'''package main
+
+import ("encoding/json"; "fmt"; "os"; "text/template")
+
+type Message struct { Role string; Content string }
+type Case struct { Template string; System string; Messages []Message }
+
+func main() {
+	var cases []Case
+	if err := json.NewDecoder(os.Stdin).Decode(&cases); err != nil { panic(err) }
+	out := []string{}
+	for _, c := range cases {
+		t := template.Must(template.New("").Parse(c.Template))
+		ms := []*Message{}
+		for i := range c.Messages { ms = append(ms, &c.Messages[i]) }
+		var b = new(bytesBuffer)
+		if err := t.Execute(b, map[string]any{"System": c.System, "Messages": ms, "Response": ""}); err != nil { fmt.Fprintln(os.Stderr, err); os.Exit(1) }
+		out = append(out, b.s)
+	}
+	json.NewEncoder(os.Stdout).Encode(out)
+}
+
+type bytesBuffer struct{ s string }
+func (b *bytesBuffer) Write(p []byte) (int, error) { b.s += string(p); return len(p), nil }
+'''
+
+def go_check(tok):
+    "The Modelfile templates through Go's text/template (Ollama's engine) vs finetune_kit's interpreter"
+    if not shutil.which('go'): print("  (no Go toolchain on PATH: skipped; Debian: apt-get install golang-go)"); return
+    chat_tok = copy.deepcopy(tok)
+    templates = {'Guanaco': Guanaco(), 'Guest/Host': Guanaco(human='Guest', assistant='Host'), 'PAIRS': PAIRS, 'QUOTES': QUOTES,
+                 'Alpaca': Alpaca(), 'ChatTemplate': ChatTemplate(), 'ChatTemplate(system=...)': ChatTemplate(system='You are Sam.')}
+    convs = [[{'role': 'user', 'content': 'how was the long run?'}, {'role': 'assistant', 'content': 'brutal|legs are dead'},
+              {'role': 'user', 'content': 'same time next week?'}],
+             [{'role': 'system', 'content': 'You are Sam.'}, {'role': 'user', 'content': 'ok so {{ .Content }} "quotes" back\\slash\ttab'},
+              {'role': 'assistant', 'content': ' lol|what 😀 ünïcödé'}, {'role': 'user', 'content': 'line one\nline two  '},
+              {'role': 'user', 'content': 'and again'}],
+             [{'role': 'user', 'content': 'hi'}, {'role': 'assistant', 'content': ''}, {'role': 'user', 'content': ' '}]]
+    cases, want = [], []
+    for name, t in templates.items():
+        tmpl = ollama_template(turn_format(t, chat_tok))
+        for conv in convs:
+            for system in (None, 'Modelfile system'):
+                v = ollama_values(conv, system)
+                cases.append({'Template': tmpl, 'System': v['System'], 'Messages': v['Messages']})
+                want.append(render_ollama(tmpl, conv, system))
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / 'main.go').write_text(GO_MAIN)
+        t0 = time.time()
+        r = subprocess.run(['go', 'run', 'main.go'], cwd=d, input=json.dumps(cases), capture_output=True, text=True,
+                           env={**os.environ, 'GOCACHE': str(Path(d) / 'cache'), 'GOFLAGS': '-mod=mod', 'GO111MODULE': 'off'})
+    if r.returncode: check(False, f"Go ran the templates: {r.stderr.strip()[:300]}"); return
+    got = json.loads(r.stdout)
+    same = sum(g == w for g, w in zip(got, want))
+    check(same == len(cases), f"Go {subprocess.run(['go', 'version'], capture_output=True, text=True).stdout.split()[2]} text/template "
+                              f"== render_ollama on {same}/{len(cases)} template x conversation cases ({time.time() - t0:.0f} s)")
 
 def main():
     out_dir = Path(tempfile.mkdtemp(prefix='bench_export_'))
@@ -140,6 +201,9 @@ def main():
         llm.close()
     print(f"  max |logit diff| vs transformers' llama3 rope over {len(seq)} positions: " + ', '.join(f"{k} {v:.2e}" for k, v in diffs.items()))
     check(diffs['with rope_freqs'] * 20 < diffs['without (plain rope)'], "llama.cpp applies the Llama 3 rope factors as transformers does")
+
+    print("\n== Ollama's template engine")
+    go_check(tok)
 
     print("\n| quant | messages | size | estimate | export s | llama.cpp load s | reply tokens | llama.cpp s | transformers s | max |Δ logit| | same top-1 |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
