@@ -9,7 +9,7 @@ __all__ = ['QUANTS', 'ExportRefused', 'TurnFormat', 'render_turns', 'turn_format
 
 # %% ../nbs/09_export.ipynb #f2189bd7
 import os, re, sys, json, time, errno, shutil, string, html as _html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
