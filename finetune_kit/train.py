@@ -57,7 +57,7 @@ def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters
     sampler = _sampler(tok, prompts, compare_kwargs) if samples_at_checkpoints else None
     trainer = _make_trainer(model, tok, train_ds, eval_ds, args, display, collator=collator, callbacks=callbacks,
                             history=history, samples=samples, sampler=sampler)
-    seconds = _train(trainer, ckpt, out, quiet)
+    seconds = _train(trainer, ckpt, out)
     return _finish(trainer, tok, out, seconds, prompts=prompts, compare_kwargs=compare_kwargs, quiet=quiet)
 
 # %% ../nbs/06_train.ipynb #85fb5749
@@ -802,11 +802,19 @@ def _rescue(trainer, out:Path, exc:BaseException)->dict:
     if not _is_main(): return res
     if trainer.saving is not None:
         shutil.rmtree(trainer.saving, ignore_errors=True)
-        res['notes'].append(f"Writing {trainer.saving} failed ({_free(out)} free in {out}); the partial folder was removed.")
-    if not guard.began or step <= 0:
+        res['notes'].append(f"Writing {trainer.saving} failed ({_free(out)} free in {out}); the partial folder "
+                            "was removed.")
+    if not guard.began:
+        res['notes'].append(f"Training had not started, so nothing was trained or saved; {out} is as it was.")
+        return res
+    if guard.updating:  # between the optimizer's update and the step counter: the update is (most likely) in
+        res['step'] = step = step + 1
+        res['notes'].append(f"The run ended inside step {step}'s optimizer update, so no checkpoint was saved "
+                            "for it (resume=True continues from the last one); the adapter holds that update.")
+    elif step <= 0:
         res['notes'].append("No optimizer step had finished, so there is no trained adapter to save.")
         return res
-    if isinstance(exc, KeyboardInterrupt) and not guard.updating and _world() == 1:
+    elif isinstance(exc, KeyboardInterrupt) and _world() == 1:
         res['checkpoint'] = _checkpoint_now(trainer)
     res['adapter'], problem = _save_somewhere(trainer.model, out/f"adapter-step{step}")
     if problem: res['notes'].append(problem[0].upper() + problem[1:] + '.')
@@ -860,7 +868,7 @@ def _end(display, **kwargs):
         display.finish(**kwargs)
     except Exception as x: print(f"(the display failed too: {x!r})", file=sys.stderr)
 
-def _train(trainer:_Trainer, ckpt, out:Path, quiet:bool)->float:
+def _train(trainer:_Trainer, ckpt, out:Path)->float:
     "Run `trainer` (from `ckpt`); an early end saves what it can, tells the display, and raises saying where it went"
     guard, t0 = trainer.guard, time.time()
     try:
@@ -869,7 +877,6 @@ def _train(trainer:_Trainer, ckpt, out:Path, quiet:bool)->float:
     except BaseException as e:
         saved = _rescue(trainer, out, e)
         err = _explained(e, trainer, saved)
-        if not quiet and _is_main() and (where := _told(saved)): print(where, flush=True)
         outcome = 'interrupted' if isinstance(e, KeyboardInterrupt) else 'failed'
         _end(guard.display, outcome=outcome, step=saved['step'], adapter_dir=saved['adapter'],
              error=None if outcome == 'interrupted' else err)
