@@ -8,7 +8,8 @@ __all__ = ['HISTORY_FILE', 'fit', 'FitResult', 'format_prompt', 'generate', 'con
            'last_checkpoint', 'restore_history', 'LiveCallback', 'NonFiniteLoss', 'nan_message', 'oom_message']
 
 # %% ../nbs/06_train.ipynb #8b379bf7
-import os, re, sys, json, math, time, shutil, signal, tempfile, threading, warnings, zipfile, importlib.util
+import os, re, sys, json, math, time, shutil, signal, tempfile, threading, warnings, zipfile
+import importlib.util
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,50 +23,53 @@ from .tokens import Collator, check_labels, position_limit
 from .adapters import is_adalora, AdaLoraCallback, estimate_memory, safetensors_problem
 
 # %% ../nbs/06_train.ipynb #b12abdd8
-def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters or peft.get_peft_model
+def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters
         tok, # its tokenizer
         train_ds, # tokenized rows (input_ids, labels, ...), e.g. from finetune_kit.tokens
         eval_ds=None, # evaluated every `eval_steps` when given
         *,
-        prompts:list=None, # prompts for the base-vs-tuned comparison at the end (None: no comparison)
+        prompts:list=None, # prompts for the base-vs-tuned comparison at the end (None: none)
         output_dir:str|Path='finetune_run', # checkpoints, the adapter, loss.png, history.json
         max_steps:int=-1, # stop after this many optimizer steps (-1: `epochs` decides)
         epochs:float=1., # passes over `train_ds`
         bs:int=4, # per-device batch size
         grad_accum:int=1, # gradient accumulation steps
         lr:float=2e-4, # peak learning rate
-        gradient_checkpointing:bool|None=None, # recompute activations in backward; None: on for 4-bit models
+        gradient_checkpointing:bool|None=None, # recompute activations in backward; None: 4-bit only
         resume:bool=False, # continue from the newest complete checkpoint in `output_dir`
         collator=None, # None: finetune_kit.tokens.Collator(tok)
         notebook:bool|None=None, # None: the widget in a notebook, progress lines elsewhere
         quiet:bool=False, # no display at all (the PNG and history are still saved)
         every:float|None=None, # seconds between redraws (widget: 0.5)
         samples_at_checkpoints:bool=False, # also generate the tuned answers at each checkpoint
-        compare_kwargs:dict=None, # passed to `compare` (fmt, stop, max_new_tokens, conversation, ...)
+        compare_kwargs:dict=None, # passed to `compare` (fmt, stop, max_new_tokens, ...)
         callbacks:list=(), # extra TrainerCallbacks
         **training_args, # any TrainingArguments field, overriding the defaults
        )->'FitResult':
-    "Train `model`'s adapter on `train_ds` with HF `Trainer`, showing live progress; compare base and tuned on `prompts`"
+    "Train `model`'s adapter on `train_ds` with HF `Trainer`, live; then compare base and tuned"
     out = Path(output_dir)
-    args = _run_args(model, len(train_ds), eval_ds is not None, out, training_args, max_steps=max_steps,
-                     epochs=epochs, bs=bs, grad_accum=grad_accum, lr=lr, checkpointing=gradient_checkpointing)
+    args = _run_args(model, len(train_ds), eval_ds is not None, out, training_args,
+                     max_steps=max_steps, epochs=epochs, bs=bs, grad_accum=grad_accum, lr=lr,
+                     checkpointing=gradient_checkpointing)
     notes = check_data(model, tok, train_ds, eval_ds)['warnings']
-    if _is_main(): notes += check_output_dir(out, model, tok, keep=args.save_total_limit or 3)['warnings']
+    keep = args.save_total_limit or 3
+    if _is_main(): notes += check_output_dir(out, model, tok, keep=keep)['warnings']
     display = _display(model, args, out, notebook=notebook, quiet=quiet, every=every)
     for n in notes: display.log(n, 'warning')
     ckpt, history, samples = _resume_point(out, resume, display.log)
     sampler = _sampler(tok, prompts, compare_kwargs) if samples_at_checkpoints else None
-    trainer = _make_trainer(model, tok, train_ds, eval_ds, args, display, collator=collator, callbacks=callbacks,
-                            history=history, samples=samples, sampler=sampler)
+    trainer = _make_trainer(model, tok, train_ds, eval_ds, args, display, collator=collator,
+                            callbacks=callbacks, history=history, samples=samples, sampler=sampler)
     seconds = _train(trainer, ckpt, out)
-    return _finish(trainer, tok, out, seconds, prompts=prompts, compare_kwargs=compare_kwargs, quiet=quiet)
+    return _finish(trainer, tok, out, seconds, prompts=prompts, compare_kwargs=compare_kwargs,
+                   quiet=quiet)
 
 # %% ../nbs/06_train.ipynb #85fb5749
 @dataclass
 class FitResult:
     "The outcome of `fit`"
-    history:list           # one dict per logging step: step, epoch, loss, eval_loss, lr, grad_norm, tokens_per_s, ...
-    samples:list           # per prompt: {'prompt', 'base', 'tuned'} (+ 'checkpoints': {step: text} when asked)
+    history:list           # one dict per logged step: step, epoch, loss, eval_loss, lr, grad_norm...
+    samples:list           # per prompt: {'prompt', 'base', 'tuned'} (+ 'checkpoints': {step: text})
     adapter_dir:Path|None  # where the final adapter was saved (None on non-main processes)
     output_dir:Path        # checkpoints, loss.png, history.json
     steps:int=0            # optimizer steps done
@@ -77,12 +81,15 @@ class FitResult:
     @property
     def losses(self)->list: return [r['loss'] for r in self.history if r.get('loss') is not None]
     @property
-    def eval_losses(self)->list: return [r['eval_loss'] for r in self.history if r.get('eval_loss') is not None]
+    def eval_losses(self)->list:
+        return [r['eval_loss'] for r in self.history if r.get('eval_loss') is not None]
     def plot(self): return plot_history(self.history, total=self.steps)
     def to_html(self)->str:
         "The run (plot + base-vs-tuned table) as a standalone HTML page"
-        return report_html(self.info, self.history, self.samples, title=f"finetune_kit: {getattr(self.info, 'model', '')}")
-    def save_html(self, path)->Path:
+        title = f"finetune_kit: {getattr(self.info, 'model', '')}"
+        return report_html(self.info, self.history, self.samples, title=title)
+    def save_html(self, path, # the .html file to write
+                 )->Path:
         "Save `to_html()` to `path`"
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +99,7 @@ class FitResult:
 # %% ../nbs/06_train.ipynb #13db370f
 def format_prompt(tok, # tokenizer
                   prompt:str, # the user's message
-                  fmt=None, # None: the chat template if the tokenizer has one, else `prompt`; or a callable
+                  fmt=None, # None: the chat template, if any, else `prompt` as is; or a callable
                  )->tuple: # (text to generate from, whether it already holds the special tokens)
     "The text the model continues for `prompt`"
     if callable(fmt): return fmt(prompt), False
@@ -117,17 +124,18 @@ def generate(model, # a causal or encoder-decoder transformers model
              do_sample:bool=False, # False: greedy
              temperature:float=0.7, # used when sampling
              top_p:float=0.9, # used when sampling
-             special:bool=False, # `text` already holds BOS etc. (chat templates): don't add them again
+             special:bool=False, # `text` already holds BOS etc. (chat templates): don't add them
             )->tuple: # (answer with stop strings cut off, True when the model emitted EOS)
     "Continue `text` with `model`; stop at EOS or any of `stop`"
     enc = tok(text, return_tensors='pt', add_special_tokens=not special).to(model.device)
     torch.manual_seed(seed)
-    kw = dict(do_sample=do_sample, temperature=temperature, top_p=top_p) if do_sample else dict(do_sample=False)
+    kw = dict(do_sample=False)
+    if do_sample: kw = dict(do_sample=True, temperature=temperature, top_p=top_p)
     if stop: kw.update(stop_strings=list(stop), tokenizer=tok)
     out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
                          eos_token_id=tok.eos_token_id, **kw)
     seq2seq = getattr(getattr(model, 'config', None), 'is_encoder_decoder', False)
-    new = out[0] if seq2seq else out[0, enc['input_ids'].shape[1]:]  # encoder-decoders return the decoder's ids only
+    new = out[0] if seq2seq else out[0, enc['input_ids'].shape[1]:]  # seq2seq: only the decoder's ids
     eos = len(new) > 0 and int(new[-1]) == tok.eos_token_id
     return _cut(tok.decode(new, skip_special_tokens=True), stop).strip(), eos
 
@@ -135,10 +143,10 @@ def generate(model, # a causal or encoder-decoder transformers model
 def converse_turns(model, # the model that writes every turn
                    tok, # its tokenizer
                    opening:str, # the first message, from the side of `markers[0]`
-                   markers:tuple=('### Human:', '### Assistant:'), # the template's turn markers, in speaking order
+                   markers:tuple=('### Human:', '### Assistant:'), # turn markers, in speaking order
                    turns:int=4, # most turns the model writes
                    sep:str='\n', # between a turn's text and the next marker
-                   turn_eos:bool=False, # every turn ends with EOS (Guanaco): EOS closes a turn, not the conversation
+                   turn_eos:bool=False, # each turn ends in EOS (Guanaco): EOS closes a turn, not the talk
                    continue_opening:bool=False, # the model first continues the opening's own turn
                    **kwargs, # passed to `generate` (max_new_tokens, seed, do_sample, ...)
                   )->list: # [{'marker', 'text', 'eos'}] per turn the model wrote
@@ -151,15 +159,16 @@ def converse_turns(model, # the model that writes every turn
     for _ in range(turns):
         piece, eos = generate(model, tok, text, stop=list(markers), **kwargs)
         out.append(dict(marker=markers[side % len(markers)], text=piece, eos=eos))
-        if not piece or (eos != turn_eos): break  # nothing said; EOS ended it (plain); no EOS closed it (turn_eos)
+        if not piece or (eos != turn_eos): break  # nothing said; EOS ended it; or no EOS closed the turn
         side += 1
         text += f" {piece}{close}{sep}{markers[side % len(markers)]}"
     return out
 
+# %% ../nbs/06_train.ipynb #071b53af
 def converse(model, # the model that writes every turn
              tok, # its tokenizer
              opening:str, # the first message, from the side of `markers[0]`
-             markers:tuple=('### Human:', '### Assistant:'), # the template's turn markers, in speaking order
+             markers:tuple=('### Human:', '### Assistant:'), # turn markers, in speaking order
              turns:int=4, # most turns the model writes
              sep:str='\n', # between a turn's text and the next marker
              turn_eos:bool=False, # every turn ends with EOS (Guanaco)
@@ -168,12 +177,12 @@ def converse(model, # the model that writes every turn
             )->str: # the transcript, opening included (EOS tokens left out)
     "A conversation in which the model writes every turn after `opening`, as one transcript"
     text = f"{markers[0]} {opening}"
-    for i, t in enumerate(converse_turns(model, tok, opening, markers, turns, sep, turn_eos, continue_opening,
-                                         **kwargs)):
+    said = converse_turns(model, tok, opening, markers, turns, sep, turn_eos, continue_opening, **kwargs)
+    for i, t in enumerate(said):
         text += f" {t['text']}" if i == 0 and continue_opening else f"{sep}{t['marker']} {t['text']}"
     return text.rstrip()
 
-# %% ../nbs/06_train.ipynb #24940b8d
+# %% ../nbs/06_train.ipynb #ed3e5457
 def _switch_adapter(model, on:bool):
     "Context: the adapter enabled (`on`) or disabled"
     import contextlib
@@ -191,9 +200,9 @@ def compare(model, # a PeftModel: the tuned side with its adapter on, the base w
             conversation:bool=False, # let the model write both sides (see `converse`)
             markers:tuple=('### Human:', '### Assistant:'), # turn markers for `conversation`
             turns:int=4, # turns per conversation
-            **kwargs, # decoding settings for `generate` (max_new_tokens, seed, do_sample, temperature, top_p)
-           )->list: # [{'prompt', 'base', 'tuned', 'base_eos', 'tuned_eos'}] per prompt (`*_eos`: stopped at EOS)
-    "Answers of the base model (adapter off) and the tuned model (adapter on) to `prompts`, same decoding and seed"
+            **kwargs, # decoding for `generate` (max_new_tokens, seed, do_sample, temperature, top_p)
+           )->list: # per prompt {'prompt', 'base', 'tuned', 'base_eos', 'tuned_eos'} (`*_eos`: ended by EOS)
+    "Answers of the base (adapter off) and tuned model (adapter on) to `prompts`, same decoding, same seed"
     was_training = model.training
     model.eval()
     rows = [{'prompt': p} for p in prompts]
@@ -201,14 +210,16 @@ def compare(model, # a PeftModel: the tuned side with its adapter on, the base w
         for side, on in (('base', False), ('tuned', True)):
             with _switch_adapter(model, on):
                 for r in rows:
-                    if conversation: r[side] = converse(model, tok, r['prompt'], markers, turns, **kwargs)
-                    else:
-                        text, special = format_prompt(tok, r['prompt'], fmt)
-                        r[side], r[side + '_eos'] = generate(model, tok, text, stop=stop, special=special, **kwargs)
+                    if conversation:
+                        r[side] = converse(model, tok, r['prompt'], markers, turns, **kwargs)
+                        continue
+                    text, special = format_prompt(tok, r['prompt'], fmt)
+                    got = generate(model, tok, text, stop=stop, special=special, **kwargs)
+                    r[side], r[side + '_eos'] = got
     finally: model.train(was_training)
     return rows
 
-# %% ../nbs/06_train.ipynb #ee2f11eb
+# %% ../nbs/06_train.ipynb #fe41211a
 @torch.no_grad()
 def perplexity(model, # the model to score
                tok, # its tokenizer
@@ -224,7 +235,7 @@ def perplexity(model, # the model to score
         for i in range(0, len(ds), bs):
             batch = col([ds[j] for j in range(i, min(i + bs, len(ds)))])
             batch = {k: v.to(model.device) if torch.is_tensor(v) else v for k, v in batch.items()}
-            labels = batch['labels'] if seq2seq else batch['labels'][:, 1:]   # causal: token t+1 predicted from t
+            labels = batch['labels'] if seq2seq else batch['labels'][:, 1:]   # causal: t+1 from t
             k = int((labels != -100).sum())
             if k:
                 nll += model(**batch).loss.item() * k
@@ -233,7 +244,7 @@ def perplexity(model, # the model to score
     if not n: raise ValueError("perplexity: no trained tokens in `ds` (every label is -100)")
     return math.exp(nll / n)
 
-# %% ../nbs/06_train.ipynb #b634268d
+# %% ../nbs/06_train.ipynb #26660576
 def _device_of(model)->torch.device:
     return next((p.device for p in model.parameters()), torch.device('cpu'))
 
@@ -241,21 +252,22 @@ def _is_4bit(model)->bool:
     base = model.get_base_model() if hasattr(model, 'get_base_model') else model
     return bool(getattr(base, 'is_loaded_in_4bit', False))
 
-# transformers 5.2x renamed gradient_checkpointing to activation_checkpointing; use whichever this version has
+# transformers 5.2x renamed gradient_checkpointing to activation_checkpointing: use this version's
 _CKPT = ('activation_checkpointing' if 'activation_checkpointing' in TrainingArguments.__dataclass_fields__
          else 'gradient_checkpointing')
 
+# %% ../nbs/06_train.ipynb #582ab8b1
 def training_defaults(model, # the model to train
                       output_dir:str|Path, # checkpoints go here
                       total_steps:int, # planned optimizer steps (sets logging and eval intervals)
                       has_eval:bool=False, # an eval set is given
                       device:str|None=None, # None: the device `model` is on
                      )->dict: # TrainingArguments fields
-    "`TrainingArguments` defaults for `model`'s device: precision, optimizer, checkpointing, logging, saving"
+    "`TrainingArguments` defaults for `model`'s device: precision, optimizer, checkpointing, logging"
     dev = torch.device(device) if device else _device_of(model)
     cuda = dev.type == 'cuda'
     plan = pick_device(str(dev)) if cuda else None
-    bnb = importlib.util.find_spec('bitsandbytes') is not None  # not imported: notebook_launcher won't fork after it
+    bnb = importlib.util.find_spec('bitsandbytes') is not None  # not imported: notebook_launcher forks
     log = max(1, round(total_steps/200))
     d = dict(output_dir=str(output_dir), logging_steps=log, logging_first_step=True, save_strategy='steps',
              save_steps=max(log, min(100, math.ceil(total_steps/4))), save_total_limit=2, report_to='none',
@@ -267,10 +279,11 @@ def training_defaults(model, # the model to train
              optim='paged_adamw_8bit' if (cuda and bnb) else 'adamw_torch',
              **{_CKPT: _is_4bit(model), _CKPT+'_kwargs': {'use_reentrant': False}})
     if has_eval:
-        d.update(eval_strategy='steps', eval_steps=max(log, math.ceil(total_steps/5)), per_device_eval_batch_size=4)
+        d.update(eval_strategy='steps', eval_steps=max(log, math.ceil(total_steps/5)),
+                 per_device_eval_batch_size=4)
     return d
 
-# %% ../nbs/06_train.ipynb #c03ed5e6
+# %% ../nbs/06_train.ipynb #9afc6cf4
 def _planned_steps(n_rows:int, bs:int, accum:int, epochs:float, max_steps:int, world:int=1)->int:
     if max_steps and max_steps > 0: return max_steps
     return max(1, math.ceil(n_rows/(bs*world)/accum*epochs))
@@ -279,18 +292,18 @@ def _world()->int: return int(os.environ.get('WORLD_SIZE', '1'))
 def _rank()->int: return int(os.environ.get('RANK', os.environ.get('LOCAL_RANK', '0')))
 def _is_main()->bool: return _rank() == 0
 
-def _run_args(model, n_rows:int, has_eval:bool, out:Path, extra:dict, *, max_steps, epochs, bs, grad_accum, lr,
-              checkpointing)->TrainingArguments:
-    "`TrainingArguments` for `fit`: `training_defaults`, then fit's own arguments, then `extra` fields"
+def _run_args(model, n_rows:int, has_eval:bool, out:Path, extra:dict, *,
+              max_steps, epochs, bs, grad_accum, lr, checkpointing)->TrainingArguments:
+    "`TrainingArguments` for `fit`: `training_defaults`, then fit's arguments, then `extra` fields"
     total = _planned_steps(n_rows, bs, grad_accum, epochs, max_steps, _world())
-    if checkpointing is not None: extra = {**extra, _CKPT: checkpointing}  # the field's name depends on the version
+    if checkpointing is not None: extra = {**extra, _CKPT: checkpointing}  # a version-dependent name
     mine = dict(max_steps=max_steps, num_train_epochs=epochs, per_device_train_batch_size=bs,
                 gradient_accumulation_steps=grad_accum, learning_rate=lr)
     return TrainingArguments(**{**training_defaults(model, out, total, has_eval), **mine, **extra})
 
-# %% ../nbs/06_train.ipynb #40d95ef7
+# %% ../nbs/06_train.ipynb #249965b3
 def _lengths(ds, col:str)->np.ndarray|None:
-    "Length of each row's `col` in a `datasets.Dataset` (from its Arrow offsets) or a list of dicts; None if absent"
+    "Length of each row's `col` in a `Dataset` (its Arrow offsets) or a list of dicts; None if absent"
     if hasattr(ds, 'column_names'):
         if col not in ds.column_names: return None
         return np.diff(np.asarray(ds.with_format('arrow')[:][col].combine_chunks().offsets))
@@ -306,23 +319,25 @@ def _check_lengths(model, name:str, ds, warns:list)->int:
         if lens is None or not len(lens): continue
         longest = max(longest, int(lens.max()))
         if not limit or lens.max() <= limit: continue
-        what = f"{name} row {int(lens.argmax())} has {int(lens.max())} {col}, and the model reads {limit} positions"
+        row, n = int(lens.argmax()), int(lens.max())
+        what = f"{name} row {row} has {n} {col}, and the model reads {limit} positions"
         if not hard:
-            warns.append(f"{what}: longer rows run (rotary positions) but beyond what it was trained on")
+            warns.append(f"{what}: longer rows run (rotary positions), beyond what it was trained on")
             continue
-        raise ValueError(f"fit: {what}: longer rows fail inside its position embedding (IndexError: index out of "
-                         "range in self; on CUDA a device-side assert that breaks the session). Tokenize with "
-                         f"max_len={limit} or less (finetune_kit.tokens cuts or splits longer samples and counts "
-                         f"them), or drop those rows: ds.filter(lambda r: len(r['{col}']) <= {limit}).")
+        raise ValueError(
+            f"fit: {what}: longer rows fail inside its position embedding (IndexError: index out of range in "
+            "self; on CUDA a device-side assert that breaks the session). Tokenize with "
+            f"max_len={limit} or less (finetune_kit.tokens cuts or splits longer samples and counts them), "
+            f"or drop those rows: ds.filter(lambda r: len(r['{col}']) <= {limit}).")
     return longest
 
-# %% ../nbs/06_train.ipynb #133bf7c4
+# %% ../nbs/06_train.ipynb #8b96e65d
 def check_data(model, # the model to train
                tok, # its tokenizer (for the EOS id)
-               train_ds, # tokenized rows: input_ids and labels (without labels every token is trained)
+               train_ds, # tokenized rows: input_ids and labels (no labels: every token trains)
                eval_ds=None, # held-out rows, checked the same way
-              )->dict: # {'rows', 'trainable', 'longest', 'warnings'}: what was counted, what trains badly
-    "Raise `ValueError` before training on rows that can't train `model`: no trained label, too long for its positions"
+              )->dict: # {'rows', 'trainable', 'longest', 'warnings'}
+    "Raise `ValueError` on rows that can't train `model` (no trained label, too long); warn on weak ones"
     seq2seq = bool(getattr(getattr(model, 'config', None), 'is_encoder_decoder', False))
     out = dict(rows=0, trainable=0, longest=0, warnings=[])
     for name, ds in (('train_ds', train_ds), ('eval_ds', eval_ds)):
@@ -334,14 +349,14 @@ def check_data(model, # the model to train
         except ValueError as e: raise ValueError(f"fit: {name}: {e}") from None
         out['trainable'] += st['trainable']
         if st['rows_without_labels']: out['warnings'].append(
-            f"{st['rows_without_labels']} of {st['rows']} rows in {name} have no trained token: they teach nothing, "
-            "and a batch made only of them has a loss of 0/0 (NaN). Drop them with "
+            f"{st['rows_without_labels']} of {st['rows']} rows in {name} have no trained token: they teach "
+            "nothing, and a batch made only of them has a loss of 0/0 (NaN). Drop them with "
             "ds.filter(lambda r: any(l != -100 for l in r['labels'][1:])).")
         if name == 'train_ds' and not st['eos_trained']: out['warnings'].append(
             f"EOS ({tok.eos_token!r}) never carries loss in train_ds: the model won't learn to stop.")
     return out
 
-# %% ../nbs/06_train.ipynb #1c99f864
+# %% ../nbs/06_train.ipynb #e27c5479
 class OutputDirError(OSError):
     "Raised by `fit` before training when `output_dir` can't be written or can't hold a checkpoint"
 
@@ -355,63 +370,71 @@ def _saved_size(tok)->int:
         return sum(f.stat().st_size for f in Path(d).rglob('*') if f.is_file())
 
 def _probe(out:Path):
-    "Create `out` and write and delete a file in it; `OutputDirError` saying what to do when that fails"
+    "Create `out`, write and delete a file in it; `OutputDirError` saying what to do when that fails"
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out/f".finetune_kit-probe-{os.getpid()}"
         probe.write_bytes(b'\0' * 4096)
         probe.unlink()
     except OSError as e:
-        raise OutputDirError(f"output_dir {out} can't be written ({e.strerror or e}): training would run but "
-                             "nothing could be saved. Pass an output_dir you can write to (on Colab e.g. "
-                             "/content/run, or a Drive folder mounted read-write).") from None
+        raise OutputDirError(
+            f"output_dir {out} can't be written ({e.strerror or e}): training would run but nothing could "
+            "be saved. Pass an output_dir you can write to (on Colab e.g. /content/run, or a Drive folder "
+            "mounted read-write).") from None
 
-# %% ../nbs/06_train.ipynb #97ca3f54
+# %% ../nbs/06_train.ipynb #096f429e
 def check_output_dir(out, # the folder checkpoints and the adapter go to (created if missing)
                      model=None, # the model to train: its trainable weights size a checkpoint
                      tok=None, # its tokenizer, saved into every checkpoint
                      keep:int=2, # checkpoints kept at once (`save_total_limit`)
                     )->dict: # {'free', 'checkpoint' (estimated bytes), 'warnings'}
-    "Raise `OutputDirError` when `out` can't be written or has no room for a checkpoint; warn when room is short"
+    "Raise `OutputDirError` when `out` can't be written or hold a checkpoint; warn when room is short"
     out = Path(out)
     _probe(out)
     free = shutil.disk_usage(out).free
     params = [p for p in model.parameters() if p.requires_grad] if model is not None else []
     weights = sum(p.numel() * p.element_size() for p in params)
-    ckpt = weights + 8 * sum(p.numel() for p in params) + 2**16     # + AdamW's two fp32 moments, state files
-    if free < 2**30: ckpt += _saved_size(tok)                       # only worth measuring when space is short
+    ckpt = weights + 8 * sum(p.numel() for p in params) + 2**16  # + AdamW's 2 fp32 moments, state
+    if free < 2**30: ckpt += _saved_size(tok)                    # measured only when space is short
     res = dict(free=free, checkpoint=ckpt, warnings=[])
     if free < ckpt + 2 * weights: raise OutputDirError(
         f"output_dir {out} has {_mb(free)} free, but one checkpoint needs about {_mb(ckpt)} (adapter "
         f"{_mb(weights)}, optimizer state, tokenizer): free some space or pass another output_dir.")
     if free < ckpt * (keep + 1) + 2 * weights: res['warnings'].append(
-        f"output_dir {out} has {_mb(free)} free, room for {free // ckpt} checkpoints of about {_mb(ckpt)}; with "
-        f"save_total_limit={keep} it may fill up (fit then saves the adapter to a temporary folder).")
+        f"output_dir {out} has {_mb(free)} free, room for {free // ckpt} checkpoints of about "
+        f"{_mb(ckpt)}; with save_total_limit={keep} it may fill up (fit then saves the adapter to a "
+        "temporary folder).")
     return res
 
-# %% ../nbs/06_train.ipynb #ad91b274
+# %% ../nbs/06_train.ipynb #f7ab732d
 _CHECKPOINT = re.compile(r'^checkpoint-(\d+)$')
 HISTORY_FILE = 'finetune_kit_history.json'
 
+def _weights_problem(path:Path)->str|None:
+    "What is missing or cut short among the weights in the folder `path` (None: all complete)"
+    weights = sorted(path.glob('*.safetensors')) + sorted(path.glob('*.bin'))
+    if not weights: return "no weights file"
+    for f in weights:
+        if f.suffix == '.safetensors' and (why := safetensors_problem(f)): return f"{f.name} is {why}"
+    return None
+
 def checkpoint_problem(path, # a Trainer checkpoint folder, `checkpoint-N`
-                      )->str|None: # what is missing or cut short, or None when it can be resumed from
+                      )->str|None: # what is missing or cut short; None: it can be resumed from
     "Why `Trainer` can't resume from the checkpoint folder `path`, from its files alone"
     p, state = Path(path), Path(path)/'trainer_state.json'
     if not state.exists(): return "no trainer_state.json, which Trainer writes last"
     try: step = json.loads(state.read_text())['global_step']
     except (ValueError, KeyError, OSError) as e: return f"trainer_state.json is unreadable ({e})"
-    if (m := _CHECKPOINT.match(p.name)) and step != int(m[1]): return f"trainer_state.json is for step {step}"
-    weights = sorted(p.glob('*.safetensors')) + sorted(p.glob('*.bin'))
-    if not weights: return "no weights file"
-    for f in weights:
-        if f.suffix == '.safetensors' and (why := safetensors_problem(f)): return f"{f.name} is {why}"
-    for f in sorted(p.glob('*.pt')) + sorted(p.glob('*.pth')) + [f for f in weights if f.suffix == '.bin']:
+    m = _CHECKPOINT.match(p.name)
+    if m and step != int(m[1]): return f"trainer_state.json is for step {step}"
+    if (why := _weights_problem(p)): return why
+    for f in sorted(p.glob('*.pt')) + sorted(p.glob('*.pth')) + sorted(p.glob('*.bin')):
         if not zipfile.is_zipfile(f): return f"{f.name} is cut short"
     return None
 
 def last_checkpoint(output_dir, # a `fit` / Trainer output folder
-                   )->tuple: # (newest complete checkpoint folder or None, [(newer incomplete folder, why)])
-    "The newest checkpoint in `output_dir` that can be resumed from, and the newer ones skipped with the reason"
+                   )->tuple: # (newest complete checkpoint or None, [(newer incomplete one, why)])
+    "The newest checkpoint in `output_dir` to resume from, and the newer ones skipped, with why"
     out, skipped = Path(output_dir), []
     found = [(int(m[1]), p) for p in (out.iterdir() if out.is_dir() else []) if p.is_dir()
              and (m := _CHECKPOINT.match(p.name))]
@@ -420,8 +443,9 @@ def last_checkpoint(output_dir, # a `fit` / Trainer output folder
         skipped.append((p, why))
     return None, skipped
 
-# %% ../nbs/06_train.ipynb #f4b98441
-_LOGGED = (('loss', 'loss'), ('eval_loss', 'eval_loss'), ('learning_rate', 'lr'), ('grad_norm', 'grad_norm'))
+# %% ../nbs/06_train.ipynb #fb9b373b
+_LOGGED = (('loss', 'loss'), ('eval_loss', 'eval_loss'), ('learning_rate', 'lr'),
+           ('grad_norm', 'grad_norm'))  # Trainer's log key, the history's
 
 def _history_from_state(log_history:list)->list:
     "History records (as `LiveCallback` keeps them) from `Trainer`'s `log_history`"
@@ -443,7 +467,7 @@ def _read_json(path:Path, log)->dict:
 def restore_history(ckpt, # a complete checkpoint folder
                     log=print, # gets a message when fit's own history file is unreadable
                    )->tuple: # (history records up to the checkpoint's step, {step: sampled answers})
-    "The history of the run up to checkpoint `ckpt`: Trainer's log, completed by fit's own records where it has them"
+    "The history of the run up to checkpoint `ckpt`: Trainer's log, completed by fit's own records"
     ckpt = Path(ckpt)
     state = json.loads((ckpt/'trainer_state.json').read_text())
     recs = {r['step']: r for r in _history_from_state(state.get('log_history', []))}
@@ -452,24 +476,35 @@ def restore_history(ckpt, # a complete checkpoint folder
     history = [recs[s] for s in sorted(recs) if s <= state['global_step']]
     return history, {int(k): v for k, v in saved.get('samples', {}).items()}
 
+# %% ../nbs/06_train.ipynb #7adfa75e
 def _resume_point(out:Path, resume:bool, log)->tuple:
-    "(checkpoint to resume from or None, its history, its samples); says which incomplete ones were skipped"
+    "(checkpoint to resume from or None, its history, its samples), saying which ones it skips"
     if not resume: return None, [], {}
     ckpt, skipped = last_checkpoint(out)
-    for p, why in skipped: log(f"resume: skipping {p.name}, which is incomplete ({why}): its save was cut short", 'warning')
+    for p, why in skipped:
+        log(f"resume: skipping {p.name}, which is incomplete ({why}): its save was cut short", 'warning')
     if ckpt is None:
-        log(f"resume=True but {out} has no {'complete ' if skipped else ''}checkpoint-* folder: starting from scratch",
-            'warning')
+        complete = 'complete ' if skipped else ''
+        log(f"resume=True but {out} has no {complete}checkpoint-* folder: starting from scratch", 'warning')
         return None, [], {}
     return (ckpt, *restore_history(ckpt, log))
 
-# %% ../nbs/06_train.ipynb #a32a0008
+# %% ../nbs/06_train.ipynb #b4cd20d8
 def _gpu_memory(device)->tuple:
-    if getattr(device, 'type', str(device)) != 'cuda' or not torch.cuda.is_available(): return None, None
+    cuda = getattr(device, 'type', str(device)) == 'cuda' and torch.cuda.is_available()
+    if not cuda: return None, None
     return torch.cuda.memory_allocated(device)/1e9, torch.cuda.max_memory_allocated(device)/1e9
 
+def _record(history:list, state, logs:dict, t0:float)->dict:
+    "The record of `state.global_step` in `history` (a step's train and eval logs share one), updated"
+    if not history or history[-1]['step'] != state.global_step: history.append({'step': state.global_step})
+    rec = history[-1]
+    rec.update(epoch=round(state.epoch or 0, 4), time=round(time.time() - t0, 3))
+    rec.update({name: float(logs[k]) for k, name in _LOGGED if k in logs})
+    return rec
+
 def _write_json(path:Path, obj, log=None)->bool:
-    "Write `obj` as JSON to `path` by way of a temporary file, so `path` is whole or absent; False when it failed"
+    "Write `obj` as JSON to `path` via a temporary file (so `path` is whole or absent); False on failure"
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         tmp.write_text(json.dumps(obj))
@@ -480,23 +515,24 @@ def _write_json(path:Path, obj, log=None)->bool:
         if log: log(f"could not write {path}: {e}", 'warning')
         return False
 
-# %% ../nbs/06_train.ipynb #169823fb
-class LiveCallback(TrainerCallback):
-    "Records `history`, feeds `display`, saves the history (and sampled answers) at checkpoints"
+# %% ../nbs/06_train.ipynb #90205c26
+class _Progress(TrainerCallback):
+    "Records `history` from `Trainer`'s logs and feeds `display`"
     def __init__(self, display, # a `ConsoleDisplay`/`NotebookDisplay`
                  history:list=None, # records from a resumed run
-                 sample_fn=None, # model -> list of tuned answers, called at each checkpoint (None: no samples there)
+                 sample_fn=None, # model -> its answers, called at each checkpoint (None: no samples)
                 ):
         self.display, self.history, self.sample_fn = display, history or [], sample_fn
         self.checkpoint_samples, self.t0, self.start_step = {}, time.time(), 0
 
-    def snapshot(self, state)->Snapshot:
+    def snapshot(self, state, # `Trainer`'s state
+                )->Snapshot:
         "The display's view of `state`: progress, the latest loss, speed and memory"
         last = next((r for r in reversed(self.history) if r.get('loss') is not None), {})
         mem = self.history[-1] if self.history else {}
         return Snapshot(step=state.global_step, total=state.max_steps, elapsed=time.time()-self.t0,
-                        loss=last.get('loss'), tokens_per_s=mem.get('tokens_per_s'), mem_gb=mem.get('mem_gb'),
-                        peak_gb=mem.get('peak_gb'), start_step=self.start_step)
+                        loss=last.get('loss'), tokens_per_s=mem.get('tokens_per_s'),
+                        mem_gb=mem.get('mem_gb'), peak_gb=mem.get('peak_gb'), start_step=self.start_step)
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.t0, self.start_step = time.time(), state.global_step
@@ -507,11 +543,7 @@ class LiveCallback(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
         if not any(k in logs for k in ('loss', 'eval_loss')): return  # the end-of-run summary
-        if not self.history or self.history[-1]['step'] != state.global_step:
-            self.history.append({'step': state.global_step})
-        rec = self.history[-1]
-        rec.update(epoch=round(state.epoch or 0, 4), time=round(time.time()-self.t0, 3))
-        rec.update({name: float(logs[k]) for k, name in _LOGGED if k in logs})
+        rec = _record(self.history, state, logs, self.t0)
         if 'loss' in logs:
             now, seen = time.time(), state.num_input_tokens_seen or 0
             if seen > self._mark[1] and now > self._mark[0]:
@@ -520,8 +552,12 @@ class LiveCallback(TrainerCallback):
             rec['mem_gb'], rec['peak_gb'] = _gpu_memory(args.device)
         self.display.update(self.snapshot(state), self.history)
 
-    def on_step_end(self, args, state, control, **kwargs): self.display.update(self.snapshot(state), self.history)
+    def on_step_end(self, args, state, control, **kwargs):
+        self.display.update(self.snapshot(state), self.history)
 
+# %% ../nbs/06_train.ipynb #6ba0a9cf
+class LiveCallback(_Progress):
+    "Records `history`, feeds `display`, saves the history (and sampled answers) at checkpoints"
     def on_save(self, args, state, control, model=None, **kwargs):
         if not state.is_world_process_zero: return
         if self.sample_fn is not None and model is not None:
@@ -531,9 +567,10 @@ class LiveCallback(TrainerCallback):
     def write_history(self, ck:Path, # a checkpoint folder
                      ):
         "Save the history and sampled answers into the checkpoint folder `ck`"
-        if ck.exists(): _write_json(ck/HISTORY_FILE, {'history': self.history, 'samples': self.checkpoint_samples})
+        saved = dict(history=self.history, samples=self.checkpoint_samples)
+        if ck.exists(): _write_json(ck/HISTORY_FILE, saved)
 
-# %% ../nbs/06_train.ipynb #eccb3157
+# %% ../nbs/06_train.ipynb #f693511f
 def _grad_norm(model)->torch.Tensor|None:
     "Norm of the gradients the optimizer is about to apply"
     grads = [p.grad for p in model.parameters() if p.grad is not None]
@@ -554,26 +591,43 @@ def _trained_tokens(inputs:dict, model)->int|None:
     shift = 0 if getattr(getattr(model, 'config', None), 'is_encoder_decoder', False) else 1
     return int((labels[..., shift:] != -100).sum())
 
-# %% ../nbs/06_train.ipynb #73b4d477
-class _Guard(TrainerCallback):
-    "Refuses a non-finite update before the optimizer applies it; stops every process together on Stop or Ctrl-C"
+# %% ../nbs/06_train.ipynb #b5e6a060
+class _GuardState(TrainerCallback):
+    "What `_Guard` keeps between steps, and the hooks that only keep or announce it"
     def __init__(self, display, # the run's display (its Stop button, its log)
-                 max_skipped:int=20, # fp16: consecutive updates the loss scaler may skip before the run stops
+                 max_skipped:int=20, # fp16: updates the loss scaler may skip in a row, then stop
                 ):
         self.display, self.max_skipped, self.trainer = display, max_skipped, None
-        self.bad_loss = None      # (loss, trained tokens) of this update's first non-finite micro-batch, if any
+        self.bad_loss = None      # (loss, trained tokens) of this update's first non-finite micro-batch
         self.stopped = None       # 'stop button' or 'interrupt', once agreed
         self.interrupted = False  # set by the interrupt handler (`_interrupt_after_step`)
         self.began = self.updating = self._told = False
         self.skipped, self.start_step = 0, 0
 
-    def on_train_begin(self, args, state, control, **kwargs): self.began, self.start_step = True, state.global_step
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.began, self.start_step = True, state.global_step
 
+    def on_step_end(self, args, state, control, **kwargs):
+        self.updating = False
+        if self.stopped: control.should_training_stop = control.should_save = True
+
+    def on_substep_end(self, args, state, control, **kwargs):
+        if self.interrupted and not self._told:  # say at once that the interrupt was heard
+            self._told = True
+            self.display.log("Interrupt received: finishing this step (again to stop at once)", 'warning')
+
+    def _scaled(self)->bool:
+        "fp16 with a loss scaler: an inf gradient means a skipped step, not a broken run"
+        return getattr(getattr(self.trainer, 'accelerator', None), 'scaler', None) is not None
+
+# %% ../nbs/06_train.ipynb #57353960
+class _Guard(_GuardState):
+    "Refuses a non-finite update before the optimizer applies it; stops all processes together"
     def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
         norm, step = _grad_norm(model), state.global_step + 1
         bad_grad = norm is not None and not bool(torch.isfinite(norm))
-        flags = [_rank() + 1 if self.bad_loss else 0, float(self.display.stop_requested), float(self.interrupted)]
-        loss_rank, stop, interrupt = _agree(args.device, flags)
+        mine = [_rank() + 1 if self.bad_loss else 0, self.display.stop_requested, self.interrupted]
+        loss_rank, stop, interrupt = _agree(args.device, [float(f) for f in mine])
         if loss_rank:
             loss, tokens = self.bad_loss or (float('nan'), None)
             raise NonFiniteLoss(nan_message(step, args, loss=loss, trained_tokens=tokens,
@@ -583,24 +637,13 @@ class _Guard(TrainerCallback):
             raise NonFiniteLoss(nan_message(step, args, grad_norm=float(norm), skipped=self.skipped))
         if (stop or interrupt) and self.stopped is None:
             self.stopped = 'interrupt' if interrupt else 'stop button'
-            self.display.log(f"{'Interrupted' if interrupt else 'Stop requested'}: stopping after step {step} "
-                             "and saving a checkpoint and the adapter", 'info')
+            why = 'Interrupted' if interrupt else 'Stop requested'
+            self.display.log(f"{why}: stopping after step {step} with a checkpoint and the adapter", 'info')
         self.updating = True  # until on_step_end: weights, optimizer and step counter disagree
 
-    def on_step_end(self, args, state, control, **kwargs):
-        self.updating = False
-        if self.stopped: control.should_training_stop = control.should_save = True
-
-    def on_substep_end(self, args, state, control, **kwargs):
-        if self.interrupted and not self._told:  # say at once that the interrupt was heard
-            self._told = True
-            self.display.log("Interrupt received: finishing this step (interrupt again to stop at once)", 'warning')
-
-    def _scaled(self)->bool: return getattr(getattr(self.trainer, 'accelerator', None), 'scaler', None) is not None
-
-# %% ../nbs/06_train.ipynb #01f8a17a
+# %% ../nbs/06_train.ipynb #4d165c0e
 class _Trainer(Trainer):
-    "`Trainer` whose non-finite losses go to `fit`'s guard, and whose checkpoints are never half-vouched for"
+    "`Trainer` whose non-finite losses go to `fit`'s guard, and whose checkpoints never half-vouch"
     def __init__(self, *args, guard:_Guard=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.guard, self.saving = guard, None
@@ -620,29 +663,32 @@ class _Trainer(Trainer):
         super()._save_checkpoint(model, trial)
         self.saving = None
 
-# %% ../nbs/06_train.ipynb #c7b67943
+# %% ../nbs/06_train.ipynb #062794e2
 _LIBS = ('transformers', 'torch', 'peft', 'accelerate', 'bitsandbytes', 'datasets')
 
 @contextmanager
 def _warnings_to(display):
-    "Inside the block warnings go to `display`'s log; the libraries' own deprecation notices are dropped"
+    "Inside the block warnings go to `display`'s log; the libraries' own deprecation notices don't"
     def show(msg, cat, filename='', *args, **kwargs):
         lib = any(f"{os.sep}{p}{os.sep}" in filename for p in _LIBS)
-        if not (lib and issubclass(cat, (DeprecationWarning, FutureWarning))): display.log(f"{cat.__name__}: {msg}")
+        if lib and issubclass(cat, (DeprecationWarning, FutureWarning)): return
+        display.log(f"{cat.__name__}: {msg}")
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
 
-def _make_trainer(model, tok, train_ds, eval_ds, args, display, *, collator=None, callbacks=(), history=(),
-                  samples=None, sampler=None)->_Trainer:
-    "The `_Trainer` of a `fit` run, with its guard (`trainer.guard`) and display callback (`trainer.live`)"
+def _make_trainer(model, tok, train_ds, eval_ds, args, display, *, collator=None, callbacks=(),
+                  history=(), samples=None, sampler=None)->_Trainer:
+    "The `_Trainer` of a `fit` run, with its guard (`.guard`) and its display's callback (`.live`)"
     live, guard = LiveCallback(display, list(history), sampler), _Guard(display)
     live.checkpoint_samples = dict(samples or {})
     cbs = [guard, live, *callbacks]
-    if is_adalora(model) and not any(isinstance(c, AdaLoraCallback) for c in cbs): cbs.append(AdaLoraCallback())
+    if is_adalora(model) and not any(isinstance(c, AdaLoraCallback) for c in cbs):
+        cbs.append(AdaLoraCallback())
     with _warnings_to(display):
-        trainer = _Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds, guard=guard,
-                           data_collator=collator or Collator(tok), processing_class=tok, callbacks=cbs)
+        trainer = _Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+                           guard=guard, data_collator=collator or Collator(tok), processing_class=tok,
+                           callbacks=cbs)
     for cb in (PrinterCallback, ProgressCallback): trainer.remove_callback(cb)
     try:
         from transformers.utils.notebook import NotebookProgressCallback
@@ -651,7 +697,7 @@ def _make_trainer(model, tok, train_ds, eval_ds, args, display, *, collator=None
     trainer.live = live
     return trainer
 
-# %% ../nbs/06_train.ipynb #bb93e3a0
+# %% ../nbs/06_train.ipynb #274a64de
 def _run_info(model, device)->RunInfo:
     base = model.get_base_model() if hasattr(model, 'get_base_model') else model
     cfgs = getattr(model, 'peft_config', None) or {}
@@ -674,9 +720,10 @@ def _display(model, args, out:Path, *, notebook=None, quiet=False, every=None):
                         quiet=quiet or not main, png_path=out/'loss.png', **kw)
 
 def _sampler(tok, prompts, compare_kwargs):
-    "model -> its answers to `prompts` (for the answers at checkpoints); None without prompts or on other processes"
+    "model -> its answers to `prompts`, for the answers at checkpoints (None: no prompts, or not main)"
     if not prompts or not _is_main(): return None
-    kw = {k: v for k, v in (compare_kwargs or {}).items() if k not in ('conversation', 'markers', 'turns', 'fmt')}
+    skip = ('conversation', 'markers', 'turns', 'fmt')
+    kw = {k: v for k, v in (compare_kwargs or {}).items() if k not in skip}
     fmt = (compare_kwargs or {}).get('fmt')
     def sample(model):
         was = model.training
@@ -685,35 +732,37 @@ def _sampler(tok, prompts, compare_kwargs):
         finally: model.train(was)
     return sample
 
-# %% ../nbs/06_train.ipynb #cb5a0b4f
+# %% ../nbs/06_train.ipynb #60b49fb7
 class NonFiniteLoss(FloatingPointError):
     "Raised by `fit` when a loss or gradient becomes NaN or infinite (the update is not applied)"
 
 def nan_message(step:int, # the optimizer step whose update was refused
                 args, # the TrainingArguments (fp16, learning_rate, max_grad_norm are read)
                 loss:float|None=None, # the non-finite loss, when the loss went first
-                grad_norm:float|None=None, # the gradient norm, when the loss was finite but a gradient wasn't
-                trained_tokens:int|None=None, # trained tokens in the batch whose loss went (0: a loss of 0/0)
+                grad_norm:float|None=None, # the gradient norm, when the loss was finite but not it
+                trained_tokens:int|None=None, # trained tokens in the batch whose loss went (0: 0/0)
                 rank:int|None=None, # the process whose loss went, in a multi-process run
                 skipped:int=0, # fp16: updates the loss scaler skipped in a row
                )->str:
-    "What to tell the user when a loss or gradient becomes NaN/inf: what happened, the likely cause and the fix"
-    what = (f"Gradients became NaN/inf at step {step} (norm {grad_norm}; the loss was finite)" if grad_norm is not None
-            else f"Training loss became NaN/inf at step {step}{f' on process {rank}' if rank is not None else ''}")
-    if skipped > 1: what += f", {skipped} updates in a row (fp16's loss scaler skipped them, without recovering)"
+    "What to tell the user when a loss or gradient becomes NaN/inf: what happened, why, the fix"
+    where = f' on process {rank}' if rank is not None else ''
+    if grad_norm is not None: what = f"Gradients became NaN/inf at step {step} (norm {grad_norm})"
+    else: what = f"Training loss became NaN/inf at step {step}{where}"
+    if skipped > 1: what += f", {skipped} updates in a row (fp16's loss scaler skipped them, in vain)"
+    kept = f"The update was not applied: the weights are those of step {step - 1}."
     if trained_tokens == 0:
-        return (f"{what}. Likely cause: the batch has no trained token (every label -100), so its loss is 0/0. "
-                "Drop such rows: ds.filter(lambda r: any(l != -100 for l in r['labels'][1:])). The update was not "
-                f"applied: the weights are those of step {step - 1}.")
-    if getattr(args, 'fp16', False): cause = ("fp16 overflow: this GPU has no bf16 (a T4), so the run is in fp16, "
-                                              "whose largest number is 65504; activations or the loss scale overflowed.")
+        return (f"{what}. Likely cause: the batch has no trained token (every label -100), so its loss is "
+                "0/0. Drop such rows: ds.filter(lambda r: any(l != -100 for l in r['labels'][1:])). " + kept)
+    if getattr(args, 'fp16', False):
+        cause = ("fp16 overflow: this GPU has no bf16 (a T4), so the run is in fp16, whose largest number "
+                 "is 65504; activations or the loss scale overflowed.")
     else: cause = "a learning rate too high for this model or data (or a bad batch)."
-    return (f"{what}. The update was not applied: the weights are those of step {step - 1}. Likely cause: {cause} "
-            f"Fixes: lower the learning rate (now {args.learning_rate:g}; try {args.learning_rate/4:g}), keep "
-            f"max_grad_norm=1.0 (now {args.max_grad_norm}), warm up longer (warmup_steps), or train in fp32 "
-            "(fp16=False) / bf16 on an Ampere+ GPU.")
+    lr = args.learning_rate
+    return (f"{what}. {kept} Likely cause: {cause} Fixes: lower the learning rate (now {lr:g}; try "
+            f"{lr/4:g}), keep max_grad_norm=1.0 (now {args.max_grad_norm}), warm up longer (warmup_steps), "
+            "or train in fp32 (fp16=False) / bf16 on an Ampere+ GPU.")
 
-# %% ../nbs/06_train.ipynb #9c3f2fbd
+# %% ../nbs/06_train.ipynb #dba50839
 def oom_message(model, # the model being trained
                 args, # its TrainingArguments
                 max_len:int|None=None, # longest sequence in the data, when known
@@ -722,28 +771,30 @@ def oom_message(model, # the model being trained
     bs = args.per_device_train_batch_size
     try:
         gpu = None
-        if torch.cuda.is_available(): gpu = round(torch.cuda.get_device_properties(args.device).total_memory/2**30, 1)
+        if torch.cuda.is_available():
+            gpu = round(torch.cuda.get_device_properties(args.device).total_memory/2**30, 1)
         opt = args.optim if isinstance(args.optim, str) else str(args.optim.value)
         est = estimate_memory(model, seq_len=max_len or 512, batch_size=bs, gpu=gpu, optimizer=opt)
         est = f"estimate_memory for batch {bs} x {max_len or 512} tokens: {est}. "
     except Exception as x: est = f"(estimate_memory failed: {x}) "
     longest = f' (longest row now {max_len})' if max_len else ''
     return ("CUDA out of memory. " + est + "Knobs that help, most effective first: a smaller batch "
-            f"(per_device_train_batch_size={bs}; raise gradient_accumulation_steps to keep the effective batch), "
-            f"a shorter max_len when tokenizing{longest}, {_CKPT}=True (now {getattr(args, _CKPT)}), and loading "
-            "the base model in 4-bit (QLoRA: finetune_kit.adapters.qlora(name), or load_model(name, "
+            f"(per_device_train_batch_size={bs}; raise gradient_accumulation_steps to keep the effective "
+            f"batch), a shorter max_len when tokenizing{longest}, {_CKPT}=True (now "
+            f"{getattr(args, _CKPT)}), and loading the base model in 4-bit (QLoRA: "
+            "finetune_kit.adapters.qlora(name), or load_model(name, "
             "quantization_config=BitsAndBytesConfig(load_in_4bit=True))).")
 
-# %% ../nbs/06_train.ipynb #3034aea7
-def _save_adapter(model, # the trained model (a PeftModel, or a transformers model for full fine-tuning)
+# %% ../nbs/06_train.ipynb #daded9b6
+def _save_adapter(model, # the trained model (a PeftModel, or a plain model after full fine-tuning)
                   path:Path, # the folder to write; replaced only once the new save is complete
                   tok=None, # also save the tokenizer there
                  )->Path|None: # `path`, or None on processes other than the main one
-    "Save `model`'s adapter to `path` by way of a temporary folder, so `path` only ever holds a complete save"
+    "Save `model`'s adapter to `path` via a temporary folder, so `path` only ever holds a whole save"
     if not _is_main(): return None
     m = getattr(model, 'module', model)
     bad = [n for n, p in m.named_parameters() if p.requires_grad and not torch.isfinite(p).all()]
-    if bad: raise NonFiniteLoss(f"the trained weights are NaN/inf ({len(bad)} tensors, e.g. {bad[0]}), not saved")
+    if bad: raise NonFiniteLoss(f"the weights are NaN/inf ({len(bad)} tensors, {bad[0]}...): not saved")
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -760,27 +811,20 @@ def _save_adapter(model, # the trained model (a PeftModel, or a transformers mod
         raise
     return path
 
-def _weights_problem(path:Path)->str|None:
-    "What is missing or cut short among the weights in the folder `path` (None: all complete)"
-    weights = sorted(path.glob('*.safetensors')) + sorted(path.glob('*.bin'))
-    if not weights: return "no weights file"
-    return next((f"{f.name} is {why}" for f in weights if f.suffix == '.safetensors' and (why := safetensors_problem(f))),
-                None)
-
-# %% ../nbs/06_train.ipynb #539de24c
+# %% ../nbs/06_train.ipynb #a1df012c
 def _save_somewhere(model, path:Path, tok=None)->tuple:
-    "(where the adapter was saved or None, what went wrong or None): `path`, else a new temporary folder"
+    "(where the adapter went or None, what went wrong or None): `path`, else a new temporary folder"
     try: return _save_adapter(model, path, tok), None
     except NonFiniteLoss as e: return None, str(e)
     except Exception as e: first = f"saving to {path} failed ({type(e).__name__}: {e})"
     try:
         alt = Path(tempfile.mkdtemp(prefix='finetune_kit-rescue-'))/path.name
         return _save_adapter(model, alt, tok), first
-    except Exception as e: return None, f"{first}; a temporary folder failed too ({type(e).__name__}: {e})"
+    except Exception as e: return None, f"{first}; a temporary folder failed too ({e})"
 
-# %% ../nbs/06_train.ipynb #2673658c
+# %% ../nbs/06_train.ipynb #29d3904c
 def _checkpoint_now(trainer)->Path|None:
-    "A complete checkpoint of `trainer`'s current step (the existing one, or a new save); None when that failed"
+    "A complete checkpoint of `trainer`'s current step (the one there, or a new save); None on failure"
     ck = Path(trainer.args.output_dir)/f"checkpoint-{trainer.state.global_step}"
     if ck.exists() and checkpoint_problem(ck) is None: return ck
     try:
@@ -795,6 +839,7 @@ def _free(path:Path)->str:
     try: return _mb(shutil.disk_usage(next(p for p in (path, *path.parents) if p.exists())).free)
     except (OSError, StopIteration): return '?'
 
+# %% ../nbs/06_train.ipynb #f17c2d96
 def _rescue(trainer, out:Path, exc:BaseException)->dict:
     "Save what an early end leaves: {'step', 'checkpoint', 'adapter', 'notes'}"
     guard, step = trainer.guard, trainer.state.global_step
@@ -802,15 +847,15 @@ def _rescue(trainer, out:Path, exc:BaseException)->dict:
     if not _is_main(): return res
     if trainer.saving is not None:
         shutil.rmtree(trainer.saving, ignore_errors=True)
-        res['notes'].append(f"Writing {trainer.saving} failed ({_free(out)} free in {out}); the partial folder "
-                            "was removed.")
+        res['notes'].append(f"Writing {trainer.saving} failed ({_free(out)} free in {out}); the partial "
+                            "folder was removed.")
     if not guard.began:
-        res['notes'].append(f"Training had not started, so nothing was trained or saved; {out} is as it was.")
+        res['notes'].append(f"Training had not started: nothing was trained or saved in {out}.")
         return res
-    if guard.updating:  # between the optimizer's update and the step counter: the update is (most likely) in
+    if guard.updating:  # after the optimizer's update, before the step counter's: the weights moved on
         res['step'] = step = step + 1
-        res['notes'].append(f"The run ended inside step {step}'s optimizer update, so no checkpoint was saved "
-                            "for it (resume=True continues from the last one); the adapter holds that update.")
+        res['notes'].append(f"The run ended inside step {step}'s optimizer update, so no checkpoint was "
+                            "saved for it (resume=True continues from the last one); the adapter has it.")
     elif step <= 0:
         res['notes'].append("No optimizer step had finished, so there is no trained adapter to save.")
         return res
@@ -820,13 +865,13 @@ def _rescue(trainer, out:Path, exc:BaseException)->dict:
     if problem: res['notes'].append(problem[0].upper() + problem[1:] + '.')
     return res
 
-# %% ../nbs/06_train.ipynb #b52baa0f
+# %% ../nbs/06_train.ipynb #3676dd68
 def _told(saved:dict)->str:
     "The sentence saying where the rescued checkpoint and adapter went"
     parts = list(saved['notes'])
-    if saved['checkpoint']: parts.append(f"Checkpoint {saved['checkpoint']} saved: fit(..., resume=True) continues "
-                                         f"from step {saved['step']}.")
-    if saved['adapter']: parts.append(f"The adapter trained so far (step {saved['step']}) was saved to {saved['adapter']}")
+    step, ck, adapter = saved['step'], saved['checkpoint'], saved['adapter']
+    if ck: parts.append(f"Checkpoint {ck} saved: fit(..., resume=True) continues from step {step}.")
+    if adapter: parts.append(f"The adapter trained so far (step {step}) was saved to {adapter}")
     return ' '.join(parts)
 
 def _explained(e:BaseException, trainer, saved:dict)->BaseException:
@@ -834,7 +879,8 @@ def _explained(e:BaseException, trainer, saved:dict)->BaseException:
     where = _told(saved)
     if isinstance(e, NonFiniteLoss): return NonFiniteLoss(f"{e} {where}")
     if isinstance(e, torch.OutOfMemoryError):
-        return torch.OutOfMemoryError(f"{oom_message(trainer.model, trainer.args, _longest(trainer.train_dataset))} {where}")
+        longest = _longest(trainer.train_dataset)
+        return torch.OutOfMemoryError(f"{oom_message(trainer.model, trainer.args, longest)} {where}")
     if isinstance(e, KeyboardInterrupt):
         e = KeyboardInterrupt(f"Interrupted at step {saved['step']}. {where}")
     if where: e.add_note(where)
@@ -845,10 +891,10 @@ def _longest(ds, n:int=256)->int|None:
     try: return max(len(x) for x in ds[:n]['input_ids'])
     except Exception: return None
 
-# %% ../nbs/06_train.ipynb #d5c6fbab
+# %% ../nbs/06_train.ipynb #f95b6b8e
 @contextmanager
 def _interrupt_after_step(guard:_Guard):
-    "Inside the block a first SIGINT ends the run after its step, with a checkpoint; a second one raises at once"
+    "Inside the block a first SIGINT ends the run after its step, with a checkpoint; a second at once"
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -860,20 +906,21 @@ def _interrupt_after_step(guard:_Guard):
     try: yield
     finally: signal.signal(signal.SIGINT, previous)
 
-# %% ../nbs/06_train.ipynb #a975671f
+# %% ../nbs/06_train.ipynb #03a502d7
 def _end(display, **kwargs):
-    "`display.finish(...)` and the error shown, where a failing display never hides the run's own outcome"
+    "`display.finish(...)` (and the error), where a failing display never hides the run's own outcome"
     try:
         if kwargs.get('error') is not None: display.error(kwargs['error'])
         display.finish(**kwargs)
     except Exception as x: print(f"(the display failed too: {x!r})", file=sys.stderr)
 
 def _train(trainer:_Trainer, ckpt, out:Path)->float:
-    "Run `trainer` (from `ckpt`); an early end saves what it can, tells the display, and raises saying where it went"
+    "Run `trainer` from `ckpt`; an early end saves what it can, tells the display, raises saying where"
     guard, t0 = trainer.guard, time.time()
     try:
-        with _interrupt_after_step(guard), _warnings_to(guard.display): trainer.train(resume_from_checkpoint=ckpt)
-        if guard.interrupted: raise KeyboardInterrupt  # a first Ctrl-C: the step it came in finished and was saved
+        with _interrupt_after_step(guard), _warnings_to(guard.display):
+            trainer.train(resume_from_checkpoint=ckpt)
+        if guard.interrupted: raise KeyboardInterrupt  # a first Ctrl-C: its step finished and was saved
     except BaseException as e:
         saved = _rescue(trainer, out, e)
         err = _explained(e, trainer, saved)
@@ -884,20 +931,23 @@ def _train(trainer:_Trainer, ckpt, out:Path)->float:
         raise err from None
     return time.time() - t0
 
-# %% ../nbs/06_train.ipynb #b540ad76
-def _finish(trainer:_Trainer, tok, out:Path, seconds:float, *, prompts=None, compare_kwargs=None, quiet=False)->FitResult:
+# %% ../nbs/06_train.ipynb #c3490ec9
+def _finish(trainer:_Trainer, tok, out:Path, seconds:float, *, prompts=None, compare_kwargs=None,
+            quiet=False)->FitResult:
     "The end of a run that completed or was stopped: adapter, history, display, comparison"
     model, live, guard, main = trainer.model, trainer.live, trainer.guard, _is_main()
     step, display = trainer.state.global_step, guard.display
     adapter_dir, problem = _save_somewhere(model, out/'adapter', tok) if main else (None, None)
-    if problem: display.log(f"{problem}{f'; the adapter is in {adapter_dir}' if adapter_dir else ''}", 'error')
+    if problem: display.log(problem + (f"; it is in {adapter_dir}" if adapter_dir else ''), 'error')
     if main: _write_json(out/'history.json', live.history, display.log)
-    _end(display, outcome='stopped' if guard.stopped else 'done', step=step, adapter_dir=adapter_dir, error=None)
+    outcome = 'stopped' if guard.stopped else 'done'
+    _end(display, outcome=outcome, step=step, adapter_dir=adapter_dir, error=None)
     samples = []
     if prompts and main:
         samples = compare(model, tok, prompts, **(compare_kwargs or {}))
+        at = sorted(live.checkpoint_samples.items())
         for i, r in enumerate(samples):
-            if live.checkpoint_samples: r['checkpoints'] = {s: v[i] for s, v in sorted(live.checkpoint_samples.items())}
+            if at: r['checkpoints'] = {s: v[i] for s, v in at}
         display.show_samples(samples)
     if adapter_dir and not quiet and main: print(f"Adapter saved to {adapter_dir}", flush=True)
     return FitResult(live.history, samples, adapter_dir, out, step, seconds, guard.stopped, display,
