@@ -586,10 +586,12 @@ def _check_keys(model, weights:Path, cfg):
     expected = set(get_peft_model_state_dict(model))
     missing, extra = sorted(expected - saved), sorted(saved - expected)
     if not (missing or extra): return
+    parts = []
+    if missing: parts.append(f"{len(missing)} adapter weights of the model are not in the file, e.g. {missing[:2]}")
+    if extra: parts.append(f"{len(extra)} tensors in the file match no layer, e.g. {extra[:2]}")
     raise ValueError(f"load_adapter: {weights} doesn't fit this {type(model.get_base_model()).__name__}: "
-                     f"{len(missing)} of its adapter weights are not in the file (e.g. {missing[:2]}) and {len(extra)} "
-                     f"tensors in the file match no layer (e.g. {extra[:2]}). It was trained on another model (its "
-                     f"config names {cfg.base_model_name_or_path!r}): load it onto that one.")
+                     f"{'; '.join(parts)}. It was trained on another model (its config names "
+                     f"{cfg.base_model_name_or_path!r}): load it onto that one.")
 
 def load_adapter(path, # folder written by `save_adapter` (or any peft adapter folder)
                  base=None, # a model, a hub id/path, or None: the base named in the adapter's config

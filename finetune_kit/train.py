@@ -46,7 +46,7 @@ def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters
         callbacks:list=(), # extra TrainerCallbacks
         **training_args, # any TrainingArguments field, overriding the defaults
        )->'FitResult':
-    "Train `model`'s adapter on `train_ds` with HF `Trainer`, live; then compare base and tuned"
+    "Train `model`'s adapter on `train_ds` with HF `Trainer`, showing progress; then compare base and tuned"
     out = Path(output_dir)
     args = _run_args(model, len(train_ds), eval_ds is not None, out, training_args,
                      max_steps=max_steps, epochs=epochs, bs=bs, grad_accum=grad_accum, lr=lr,
@@ -570,7 +570,37 @@ class LiveCallback(_Progress):
         saved = dict(history=self.history, samples=self.checkpoint_samples)
         if ck.exists(): _write_json(ck/HISTORY_FILE, saved)
 
-# %% ../nbs/06_train.ipynb #f693511f
+# %% ../nbs/06_train.ipynb #3bfc0ac2
+class NonFiniteLoss(FloatingPointError):
+    "Raised by `fit` when a loss or gradient becomes NaN or infinite (the update is not applied)"
+
+def nan_message(step:int, # the optimizer step whose update was refused
+                args, # the TrainingArguments (fp16, learning_rate, max_grad_norm are read)
+                loss:float|None=None, # the non-finite loss, when the loss went first
+                grad_norm:float|None=None, # the gradient norm, when the loss was finite but not it
+                trained_tokens:int|None=None, # trained tokens in the batch whose loss went (0: 0/0)
+                rank:int|None=None, # the process whose loss went, in a multi-process run
+                skipped:int=0, # fp16: updates the loss scaler skipped in a row
+               )->str:
+    "What to tell the user when a loss or gradient becomes NaN/inf: what happened, why, the fix"
+    where = f' on process {rank}' if rank is not None else ''
+    if grad_norm is not None: what = f"Gradients became NaN/inf at step {step} (norm {grad_norm})"
+    else: what = f"Training loss became NaN/inf at step {step}{where}"
+    if skipped > 1: what += f", {skipped} updates in a row (fp16's loss scaler skipped them, in vain)"
+    kept = f"The update was not applied: the weights are those of step {step - 1}."
+    if trained_tokens == 0:
+        return (f"{what}. Likely cause: the batch has no trained token (every label -100), so its loss is "
+                "0/0. Drop such rows: ds.filter(lambda r: any(l != -100 for l in r['labels'][1:])). " + kept)
+    if getattr(args, 'fp16', False):
+        cause = ("fp16 overflow: this GPU has no bf16 (a T4), so the run is in fp16, whose largest number "
+                 "is 65504; activations or the loss scale overflowed.")
+    else: cause = "a learning rate too high for this model or data (or a bad batch)."
+    lr = args.learning_rate
+    return (f"{what}. {kept} Likely cause: {cause} Fixes: lower the learning rate (now {lr:g}; try "
+            f"{lr/4:g}), keep max_grad_norm=1.0 (now {args.max_grad_norm}), warm up longer (warmup_steps), "
+            "or train in fp32 (fp16=False) / bf16 on an Ampere+ GPU.")
+
+# %% ../nbs/06_train.ipynb #c149b9fb
 def _grad_norm(model)->torch.Tensor|None:
     "Norm of the gradients the optimizer is about to apply"
     grads = [p.grad for p in model.parameters() if p.grad is not None]
@@ -591,7 +621,7 @@ def _trained_tokens(inputs:dict, model)->int|None:
     shift = 0 if getattr(getattr(model, 'config', None), 'is_encoder_decoder', False) else 1
     return int((labels[..., shift:] != -100).sum())
 
-# %% ../nbs/06_train.ipynb #b5e6a060
+# %% ../nbs/06_train.ipynb #313b23c6
 class _GuardState(TrainerCallback):
     "What `_Guard` keeps between steps, and the hooks that only keep or announce it"
     def __init__(self, display, # the run's display (its Stop button, its log)
@@ -620,7 +650,7 @@ class _GuardState(TrainerCallback):
         "fp16 with a loss scaler: an inf gradient means a skipped step, not a broken run"
         return getattr(getattr(self.trainer, 'accelerator', None), 'scaler', None) is not None
 
-# %% ../nbs/06_train.ipynb #57353960
+# %% ../nbs/06_train.ipynb #cd1e73b4
 class _Guard(_GuardState):
     "Refuses a non-finite update before the optimizer applies it; stops all processes together"
     def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
@@ -641,7 +671,7 @@ class _Guard(_GuardState):
             self.display.log(f"{why}: stopping after step {step} with a checkpoint and the adapter", 'info')
         self.updating = True  # until on_step_end: weights, optimizer and step counter disagree
 
-# %% ../nbs/06_train.ipynb #4d165c0e
+# %% ../nbs/06_train.ipynb #2f44bd43
 class _Trainer(Trainer):
     "`Trainer` whose non-finite losses go to `fit`'s guard, and whose checkpoints never half-vouch"
     def __init__(self, *args, guard:_Guard=None, **kwargs):
@@ -663,7 +693,7 @@ class _Trainer(Trainer):
         super()._save_checkpoint(model, trial)
         self.saving = None
 
-# %% ../nbs/06_train.ipynb #062794e2
+# %% ../nbs/06_train.ipynb #ffc71238
 _LIBS = ('transformers', 'torch', 'peft', 'accelerate', 'bitsandbytes', 'datasets')
 
 @contextmanager
@@ -697,7 +727,7 @@ def _make_trainer(model, tok, train_ds, eval_ds, args, display, *, collator=None
     trainer.live = live
     return trainer
 
-# %% ../nbs/06_train.ipynb #274a64de
+# %% ../nbs/06_train.ipynb #24b123bd
 def _run_info(model, device)->RunInfo:
     base = model.get_base_model() if hasattr(model, 'get_base_model') else model
     cfgs = getattr(model, 'peft_config', None) or {}
@@ -732,37 +762,7 @@ def _sampler(tok, prompts, compare_kwargs):
         finally: model.train(was)
     return sample
 
-# %% ../nbs/06_train.ipynb #60b49fb7
-class NonFiniteLoss(FloatingPointError):
-    "Raised by `fit` when a loss or gradient becomes NaN or infinite (the update is not applied)"
-
-def nan_message(step:int, # the optimizer step whose update was refused
-                args, # the TrainingArguments (fp16, learning_rate, max_grad_norm are read)
-                loss:float|None=None, # the non-finite loss, when the loss went first
-                grad_norm:float|None=None, # the gradient norm, when the loss was finite but not it
-                trained_tokens:int|None=None, # trained tokens in the batch whose loss went (0: 0/0)
-                rank:int|None=None, # the process whose loss went, in a multi-process run
-                skipped:int=0, # fp16: updates the loss scaler skipped in a row
-               )->str:
-    "What to tell the user when a loss or gradient becomes NaN/inf: what happened, why, the fix"
-    where = f' on process {rank}' if rank is not None else ''
-    if grad_norm is not None: what = f"Gradients became NaN/inf at step {step} (norm {grad_norm})"
-    else: what = f"Training loss became NaN/inf at step {step}{where}"
-    if skipped > 1: what += f", {skipped} updates in a row (fp16's loss scaler skipped them, in vain)"
-    kept = f"The update was not applied: the weights are those of step {step - 1}."
-    if trained_tokens == 0:
-        return (f"{what}. Likely cause: the batch has no trained token (every label -100), so its loss is "
-                "0/0. Drop such rows: ds.filter(lambda r: any(l != -100 for l in r['labels'][1:])). " + kept)
-    if getattr(args, 'fp16', False):
-        cause = ("fp16 overflow: this GPU has no bf16 (a T4), so the run is in fp16, whose largest number "
-                 "is 65504; activations or the loss scale overflowed.")
-    else: cause = "a learning rate too high for this model or data (or a bad batch)."
-    lr = args.learning_rate
-    return (f"{what}. {kept} Likely cause: {cause} Fixes: lower the learning rate (now {lr:g}; try "
-            f"{lr/4:g}), keep max_grad_norm=1.0 (now {args.max_grad_norm}), warm up longer (warmup_steps), "
-            "or train in fp32 (fp16=False) / bf16 on an Ampere+ GPU.")
-
-# %% ../nbs/06_train.ipynb #dba50839
+# %% ../nbs/06_train.ipynb #7a900783
 def oom_message(model, # the model being trained
                 args, # its TrainingArguments
                 max_len:int|None=None, # longest sequence in the data, when known
@@ -785,7 +785,7 @@ def oom_message(model, # the model being trained
             "finetune_kit.adapters.qlora(name), or load_model(name, "
             "quantization_config=BitsAndBytesConfig(load_in_4bit=True))).")
 
-# %% ../nbs/06_train.ipynb #daded9b6
+# %% ../nbs/06_train.ipynb #06f0036d
 def _save_adapter(model, # the trained model (a PeftModel, or a plain model after full fine-tuning)
                   path:Path, # the folder to write; replaced only once the new save is complete
                   tok=None, # also save the tokenizer there
@@ -811,7 +811,7 @@ def _save_adapter(model, # the trained model (a PeftModel, or a plain model afte
         raise
     return path
 
-# %% ../nbs/06_train.ipynb #a1df012c
+# %% ../nbs/06_train.ipynb #3b2bbc7d
 def _save_somewhere(model, path:Path, tok=None)->tuple:
     "(where the adapter went or None, what went wrong or None): `path`, else a new temporary folder"
     try: return _save_adapter(model, path, tok), None
@@ -822,7 +822,7 @@ def _save_somewhere(model, path:Path, tok=None)->tuple:
         return _save_adapter(model, alt, tok), first
     except Exception as e: return None, f"{first}; a temporary folder failed too ({e})"
 
-# %% ../nbs/06_train.ipynb #29d3904c
+# %% ../nbs/06_train.ipynb #f9e243dd
 def _checkpoint_now(trainer)->Path|None:
     "A complete checkpoint of `trainer`'s current step (the one there, or a new save); None on failure"
     ck = Path(trainer.args.output_dir)/f"checkpoint-{trainer.state.global_step}"
@@ -839,7 +839,7 @@ def _free(path:Path)->str:
     try: return _mb(shutil.disk_usage(next(p for p in (path, *path.parents) if p.exists())).free)
     except (OSError, StopIteration): return '?'
 
-# %% ../nbs/06_train.ipynb #f17c2d96
+# %% ../nbs/06_train.ipynb #3491648c
 def _rescue(trainer, out:Path, exc:BaseException)->dict:
     "Save what an early end leaves: {'step', 'checkpoint', 'adapter', 'notes'}"
     guard, step = trainer.guard, trainer.state.global_step
@@ -865,7 +865,7 @@ def _rescue(trainer, out:Path, exc:BaseException)->dict:
     if problem: res['notes'].append(problem[0].upper() + problem[1:] + '.')
     return res
 
-# %% ../nbs/06_train.ipynb #3676dd68
+# %% ../nbs/06_train.ipynb #e48a8b21
 def _told(saved:dict)->str:
     "The sentence saying where the rescued checkpoint and adapter went"
     parts = list(saved['notes'])
@@ -891,7 +891,7 @@ def _longest(ds, n:int=256)->int|None:
     try: return max(len(x) for x in ds[:n]['input_ids'])
     except Exception: return None
 
-# %% ../nbs/06_train.ipynb #f95b6b8e
+# %% ../nbs/06_train.ipynb #0312fead
 @contextmanager
 def _interrupt_after_step(guard:_Guard):
     "Inside the block a first SIGINT ends the run after its step, with a checkpoint; a second at once"
@@ -906,7 +906,7 @@ def _interrupt_after_step(guard:_Guard):
     try: yield
     finally: signal.signal(signal.SIGINT, previous)
 
-# %% ../nbs/06_train.ipynb #03a502d7
+# %% ../nbs/06_train.ipynb #a0d219d9
 def _end(display, **kwargs):
     "`display.finish(...)` (and the error), where a failing display never hides the run's own outcome"
     try:
@@ -931,7 +931,7 @@ def _train(trainer:_Trainer, ckpt, out:Path)->float:
         raise err from None
     return time.time() - t0
 
-# %% ../nbs/06_train.ipynb #c3490ec9
+# %% ../nbs/06_train.ipynb #9eca1be1
 def _finish(trainer:_Trainer, tok, out:Path, seconds:float, *, prompts=None, compare_kwargs=None,
             quiet=False)->FitResult:
     "The end of a run that completed or was stopped: adapter, history, display, comparison"

@@ -301,7 +301,7 @@ def test_broken_adapter_folders_say_which_file(tok, tmp_path):
     with pytest.raises(ValueError, match='match no layer'): load_adapter(good, tiny_model('llama', num_hidden_layers=1))
     renamed = broken('renamed', lambda d: save_file({k.replace('layers', 'blocks'): v for k, v in weights(d).items()},
                                                     str(d/'adapter_model.safetensors')))
-    with pytest.raises(ValueError, match='are not in the file'): load_adapter(renamed, tiny_model('llama'))
+    with pytest.raises(ValueError, match='adapter weights of the model are not in the file'): load_adapter(renamed, tiny_model('llama'))
     assert load_adapter(good, tiny_model('llama')) is not None
 
 
