@@ -184,18 +184,18 @@ def tmpfs(tmp_path):
 def test_real_tmpfs_too_small_is_refused_before_training(tok, tmpfs):
     with pytest.raises(T.OutputDirError, match='one checkpoint needs about'): run(tok, tmpfs('1m')/'run', save_steps=1)
 
-def test_real_tmpfs_filling_up_mid_run(tok, tmpfs, capsys):
-    d = tmpfs('6m')/'run'                       # a checkpoint is ~2.2 MB (the tokenizer): the third one doesn't fit
+def test_real_tmpfs_filling_up_mid_run(tok, tmpfs):
+    d = tmpfs('6m')/'run'                 # a checkpoint is ~3 MB (the tokenizer): the second one doesn't fit
     buf, display = logged()
-    with display, pytest.raises(BaseException) as e:
+    with display, pytest.raises(Exception) as e:   # tokenizers' own write error is a bare Exception
         T.fit(tiny_lora(), tok, DS, output_dir=d, max_steps=8, bs=2, logging_steps=1, save_steps=1, save_total_limit=5)
-    assert 'it may fill up' in buf.getvalue()                            # the pre-flight warning
-    told = ' '.join(getattr(e.value, '__notes__', [])) or str(e.value)
-    where = Path(told.split('was saved to ')[1].split()[0])
-    assert T.checkpoint_problem(where.parent/'checkpoint-1') is None or not where.is_relative_to(d)
-    back = load_adapter(where, tiny_model('llama'))
+    assert 'room for 1 checkpoints' in buf.getvalue() and 'it may fill up' in buf.getvalue()  # warned before
+    told = ' '.join(getattr(e.value, '__notes__', []))
+    assert 'checkpoint-2 failed' in told and 'the partial folder was removed' in told, told
+    assert f"was saved to {d/'adapter-step2'}" in told, told          # room again once the partial one is gone
+    back = load_adapter(d/'adapter-step2', tiny_model('llama'))
     assert all(torch.isfinite(p).all() for n, p in back.named_parameters() if 'lora_' in n)
-    assert T.last_checkpoint(d)[0] is not None                           # an older, complete checkpoint to resume
+    assert T.last_checkpoint(d) == (d/'checkpoint-1', [])              # resume=True continues from there
 
 
 # ---- 4. history across a resume ----
