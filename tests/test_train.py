@@ -172,7 +172,6 @@ DDP_SCRIPT = textwrap.dedent('''
         json.dump(dict(world=torch.distributed.get_world_size(), backend=torch.distributed.get_backend(),
                        mode=str(res.trainer.args.parallel_mode), steps=res.steps, n_samples=len(res.samples),
                        adapter=str(res.adapter_dir) if res.adapter_dir else None), open(f"{out}/rank{rank}.json", 'w'))
-        print('END OF THE FIRST RUN', flush=True)
         # the same run again, where only process 1's loss goes NaN, at step 2
         model = peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj', 'v_proj']))
         poison = {'on': False}
@@ -197,27 +196,26 @@ def ddp(tmp_path_factory):
     env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1', 'TOKENIZERS_PARALLELISM': 'false'}
     p = subprocess.run([sys.executable, str(script), str(out)], env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    first, second = p.stdout.split('END OF THE FIRST RUN', 1)
-    return out, first, second
+    return out, p.stdout
 
 def test_two_processes_ddp_via_notebook_launcher(ddp):
-    out, stdout, _ = ddp
+    out, stdout = ddp
     r0, r1 = (json.loads((out/f'rank{i}.json').read_text()) for i in (0, 1))
     assert r0['world'] == r1['world'] == 2 and r0['backend'] == 'gloo' and 'DISTRIBUTED' in r0['mode']
     assert r0['steps'] == r1['steps'] == 3
     assert r0['n_samples'] == 1 and r1['n_samples'] == 0  # comparison and display on the main process only
     assert r0['adapter'] and r1['adapter'] is None and (out/'ok'/'adapter'/'adapter_config.json').exists()
-    assert stdout.count('Adapter saved to') == 1, stdout
+    assert stdout.count(f"Adapter saved to {out/'ok'/'adapter'}") == 1, stdout
 
 def test_a_nan_on_one_process_stops_both_and_saves_once(ddp):
     "Only process 1's loss goes NaN, at step 2: both stop at that step (before the fix, process 0 waited forever)"
-    out, _, stdout = ddp
+    out, stdout = ddp
     r0, r1 = (json.loads((out/f'nan-rank{i}.json').read_text()) for i in (0, 1))
     assert r0['raised'].startswith('Training loss became NaN/inf at step 2 on process 1'), r0
     assert r1['raised'].startswith('Training loss became NaN/inf at step 2 on process 1'), r1
     assert str(out/'nan'/'adapter-step1') in r0['raised'] and 'saved to' not in r1['raised']
     assert [d.name for d in (out/'nan').glob('adapter*')] == ['adapter-step1']   # the rescue save happens once,
-    assert stdout.count('ERROR: NonFiniteLoss') == 1, stdout                      # told once, by process 0
+    assert stdout.count('ERROR: NonFiniteLoss') == 1, stdout      # told once, by process 0 (the first run: never)
     from safetensors.torch import load_file
     saved = load_file(str(out/'nan'/'adapter-step1'/'adapter_model.safetensors'))
     assert all(torch.isfinite(v).all() for v in saved.values())
