@@ -232,14 +232,22 @@ class ConsoleDisplay:
         for r in samples:
             print(f"\n>>> {r.get('prompt')}\n  base : {r.get('base')}\n  tuned: {r.get('tuned')}", file=self.file)
 
-    def finish(self):
-        "Final line, and the plot saved as a PNG at `png_path`"
+    def finish(self, outcome:str='done', # how the run ended: 'done', 'stopped', 'interrupted' or 'failed'
+               step:int|None=None, # the global step it ended at (None: the last one shown)
+               adapter_dir=None, # where the adapter was saved, if anywhere
+               error:BaseException|None=None, # what ended a failed run
+              ):
+        "Final line, the plot saved as a PNG at `png_path`, and how the run ended"
         self.update(self.snap, self.history, force=True)
         if self.tty and not self.quiet: print(file=self.file)
         if self.png_path:
             Path(self.png_path).parent.mkdir(parents=True, exist_ok=True)
             Path(self.png_path).write_bytes(figure_png(plot_history(self.history, total=self.snap.total)))
             if not self.quiet: print(f"Loss plot saved to {self.png_path}", file=self.file, flush=True)
+        if self.quiet: return
+        end = f"{outcome} at step {self.snap.step if step is None else step}"
+        if error is not None: end += f": {type(error).__name__}"
+        print(end + (f" · adapter: {adapter_dir}" if adapter_dir else ''), file=self.file, flush=True)
 
     def to_html(self)->str:
         "The final state as a standalone HTML page"
@@ -340,10 +348,14 @@ class NotebookDisplay(ConsoleDisplay):
         self.samples = samples
         self.table.value = '<b>Base vs tuned</b>' + samples_html(samples)
 
-    def finish(self):
-        super().finish()
+    def finish(self, outcome:str='done', # 'done', 'stopped', 'interrupted' or 'failed'
+               step:int|None=None, # the global step it ended at
+               adapter_dir=None, # where the adapter was saved
+               error:BaseException|None=None, # what ended a failed run
+              ):
+        super().finish(outcome, step, adapter_dir, error)
         self.stop_button.disabled = True
-        self.status.value += ' · done' if not self.stop_requested else ' · stopped'
+        self.status.value += f" · {'stopped' if outcome == 'done' and self.stop_requested else outcome}"
 
 # %% ../nbs/05_widget.ipynb #ff1caac2
 def make_display(info:RunInfo|None=None, # header
