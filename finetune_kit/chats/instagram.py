@@ -35,6 +35,7 @@ def read_instagram(path,                # the unzipped download, any folder in i
     files = [path] if path.is_file() else _own_files(path, report)
     if not files: raise ChatParseError(path, None, "no Instagram thread files in this folder", _EXPECTED)
     with no_gc(): chats = _parse(files, InstagramOptions(drop_urls), ctx)
+    for c in chats: c.meta.setdefault('format', 'instagram')
     assign_me(chats, report, me, path, strict=errors == 'raise')
     return Chats(chats, report)
 
