@@ -114,11 +114,6 @@ MESSENGER_NOTICES['it'] = [
 # %% ../../nbs/01_chats/02_messenger.ipynb #6a2f0bea
 _NAME, _EMOJI = r'(?:.{1,80} )?', r'\S{1,12}'
 
-def _expand(pat:str)->str:
-    "A table pattern as a regex: a leading `~` is an optional name, `{e}` a reaction emoji"
-    pat = pat.replace('{e}', _EMOJI)
-    return _NAME + pat[1:] if pat.startswith('~') else pat
-
 def _compile_notices(table:dict):
     "One regex of a {language: [(reason, pattern, example)]} table: a named group per reason, in table order"
     by = {}
