@@ -435,7 +435,7 @@ def test_v05_whisperx_tsv_is_read():
 def test_v06_thread_without_participants_and_unknown_messages_json():
     ig = W/'instagram_no_participants'
     f = next(ig.rglob('message_1.json'))
-    assert detect_format(f) == 'messenger'
+    assert detect_format(f) == 'instagram'        # its folder says Instagram (chats.instagram)
     cs = balanced(load_chats(ig))
     assert turns(cs[0]) == [('lena.novak', 'good luck tomorrow'), ('sam.rivera', 'race day!! 🏃')]
     assert cs.report.skipped == Counter(pseudo_reaction=1) and cs[0].meta['me'] == 'sam.rivera'
@@ -608,6 +608,7 @@ def _mixed_folder(root):
     "The whole fixture corpus, plus media folders, hidden files, broken files and links, and unreadable entries"
     import shutil
     shutil.copytree(F, root/'exports')
+    shutil.copytree(HERE/'fixtures'/'social'/'discord', root/'exports'/'discord')      # chats.discord's corpus
     for rel in ['exports/whatsapp/android_24h_dmy/media/IMG-0001.jpg', 'exports/meta_legacy/messages/inbox/photos/1.jpg',
                 'exports/telegram/single_chat/video_files/v.mp4', 'exports/.DS_Store',
                 'exports/meta_legacy/messages/inbox/anakovac_5839201746582931/._message_1.json', 'exports/.git/config']:
@@ -680,7 +681,7 @@ def test_public_api_unchanged_by_the_package_split():
               'write_sharegpt', 'write_openai', 'detect_format', 'load_chats', 'pipe_join', 'split_sessions', 'chat_pairs',
               'redact', 'sample_data']                                        # finetune_kit.chats.__all__ before the split
     assert set(before) <= set(pkg.__all__) and all(hasattr(pkg, n) for n in pkg.__all__)
-    subs = ['core', 'messenger', 'whatsapp', 'telegram', 'transcripts', 'formats', 'load', 'shaping']
+    subs = ['core', 'messenger', 'whatsapp', 'telegram', 'transcripts', 'formats', 'load', 'shaping', 'discord', 'instagram']
     for n in pkg.__all__: assert any(n in getattr(pkg, s).__all__ for s in subs), n
     assert sample_data() == Path(pkg.__file__).parent.parent/'sample_data'
 

@@ -8,7 +8,8 @@ __all__ = ['Turn', 'Chat', 'ChatParseError', 'FileStats', 'Report', 'Chats', 'fi
            'read_telegram', 'TelegramOptions', 'read_whisperx', 'WhisperXOptions', 'write_conversation_json',
            'read_sharegpt', 'read_openai', 'read_alpaca', 'write_sharegpt', 'write_openai', 'detect_format',
            'load_chats', 'ChatFormat', 'register_format', 'FORMATS', 'pipe_join', 'split_sessions', 'chat_pairs',
-           'Pairs', 'redact']
+           'Pairs', 'redact', 'read_discord', 'DiscordOptions', 'read_instagram', 'InstagramOptions',
+           'INSTAGRAM_NOTICES', 'instagram_notice', 'meta_app']
 
 # %% ../../nbs/01_chats/00_chats.ipynb #dc97b5be
 from .core import *
@@ -19,6 +20,8 @@ from .transcripts import *
 from .formats import *
 from .load import *
 from .shaping import *
+from .discord import *
+from .instagram import *
 
 # %% ../../nbs/01_chats/00_chats.ipynb #a95c81e4
 _all_ = ['Turn', 'Chat', 'ChatParseError', 'FileStats', 'Report', 'Chats', 'fix_mojibake', 'assign_me', 'sample_data',
@@ -26,4 +29,6 @@ _all_ = ['Turn', 'Chat', 'ChatParseError', 'FileStats', 'Report', 'Chats', 'fix_
          'read_telegram', 'TelegramOptions', 'read_whisperx', 'WhisperXOptions', 'write_conversation_json',
          'read_sharegpt', 'read_openai', 'read_alpaca', 'write_sharegpt', 'write_openai',
          'detect_format', 'load_chats', 'ChatFormat', 'register_format', 'FORMATS',
-         'pipe_join', 'split_sessions', 'chat_pairs', 'Pairs', 'redact']
+         'pipe_join', 'split_sessions', 'chat_pairs', 'Pairs', 'redact',
+         'read_discord', 'DiscordOptions', 'read_instagram', 'InstagramOptions', 'INSTAGRAM_NOTICES',
+         'instagram_notice', 'meta_app']

@@ -114,24 +114,26 @@ MESSENGER_NOTICES['it'] = [
 # %% ../../nbs/01_chats/02_messenger.ipynb #6a2f0bea
 _NAME, _EMOJI = r'(?:.{1,80} )?', r'\S{1,12}'
 
-def _expand(pat:str)->str:
-    "A table pattern as a regex: a leading `~` is an optional name, `{e}` a reaction emoji"
-    pat = pat.replace('{e}', _EMOJI)
-    return _NAME + pat[1:] if pat.startswith('~') else pat
-
-def _compile_notices(table:dict)->list:
-    "[(reason, compiled pattern)] from a {language: [(reason, pattern, example)]} table"
+def _compile_notices(table:dict):
+    "One regex of a {language: [(reason, pattern, example)]} table: a named group per reason, in table order"
     by = {}
     for rows in table.values():
-        for reason, pat, _ in rows: by.setdefault(reason, []).append(_expand(pat))
-    return [(why, re.compile('(?:' + '|'.join(pats) + r')\s*', re.I)) for why, pats in by.items()]
+        for reason, pat, _ in rows: by.setdefault(reason, []).append(pat.replace('{e}', _EMOJI))
+    return re.compile('(?:' + '|'.join(f"(?P<{why}>{_factored(pats)})" for why, pats in by.items()) + r')\s*', re.I)
+
+def _factored(pats:list)->str:
+    "The patterns of a reason as one alternation, the optional name and a leading `.+ ` tried once for all"
+    named, anyone = [p[1:] for p in pats if p[0] == '~'], [p[3:] for p in pats if p.startswith('.+ ')]
+    alts = [_NAME + '(?:' + '|'.join(named) + ')'] if named else []
+    alts += ['.+ (?:' + '|'.join(anyone) + ')'] if anyone else []
+    return '|'.join(alts + [p for p in pats if p[0] != '~' and not p.startswith('.+ ')])
 
 def _notice_ends(table:dict)->tuple:
     "Last words of the examples that end without punctuation"
     exs = [ex.rstrip() for rows in table.values() for _, _, ex in rows]
     return tuple(sorted({ex.rsplit(' ', 1)[-1] for ex in exs if ex[-1] not in '.!'}))
 
-_NOTICES, _FB_ENDS = _compile_notices(MESSENGER_NOTICES), _notice_ends(MESSENGER_NOTICES)
+_NOTICE_RX, _FB_ENDS = _compile_notices(MESSENGER_NOTICES), _notice_ends(MESSENGER_NOTICES)
 _URL_ONLY = re.compile(r'(?:https?://|www\.)\S+$')
 
 # %% ../../nbs/01_chats/02_messenger.ipynb #d97dad52
@@ -142,8 +144,7 @@ def notice_reason(c:str,                   # a message's text
     "Why the Messenger text `c` is not training text (a notice, or a bare link); None if it is"
     if not c or len(c) > 300: return None
     if _maybe_notice(c):
-        for reason, rx in _NOTICES:
-            if rx.fullmatch(c): return reason
+        if (m := _NOTICE_RX.fullmatch(c)): return m.lastgroup
         if not c.isascii() and (fixed := fix_mojibake(c)) != c: return notice_reason(fixed)
     return 'bare_url' if _URL_ONLY.match(c) else None
 
@@ -209,11 +210,21 @@ def _thread_file(path:Path, opts:MessengerOptions, ctx:ReadContext):
         return ctx.report.ignore(path, 'not_a_thread')
     e2ee = 'threadName' in data or any(isinstance(m, dict) and 'senderName' in m for m in msgs[:5])
     th = _Thread(st, fix=not e2ee and text.isascii(), drop_urls=opts.drop_urls)
+    if not e2ee and _app_unstated(path, text): st.notes['assumed_messenger'] += 1
     st.read += len(msgs)
     new = [t for m in msgs if (t := _e2ee_message(m, th))] if e2ee else _fb_messages(msgs, th)
-    if '\\ud' in text or '\\uD' in text: _repair_surrogates(new, st)
+    if _SURROGATE_ESC.search(text): _repair_surrogates(new, st)
     return new, _participants(data, th.fix), _thread_meta(data, e2ee, th, path)
 
+_APP_DIRS = ('your_facebook_activity', 'your_activity_across_facebook', 'your_instagram_activity')
+_IG_KEYS = ('"original_content_owner"', '"profile_share_username"', 'your_instagram_activity/')
+
+def _app_unstated(path:Path, text:str)->bool:
+    "Nothing says Facebook or Instagram: no download folder, no Instagram content (see `chats.instagram.meta_app`)"
+    if any(p in _APP_DIRS or p.startswith(('facebook-', 'instagram-')) for p in Path(path).parts[:-1]): return False
+    return not any(k in text[:65536] for k in _IG_KEYS)
+
+_SURROGATE_ESC = re.compile(r'\\u[dD][89a-fA-F]')   # a \ud800-\udfff escape: maybe a lone surrogate
 _EXPECTED = "a JSON object with 'messages': [{'sender_name', 'timestamp_ms', 'content'}, ...]"
 
 def _looks_like_messages(msgs:list)->bool:

@@ -6,7 +6,7 @@
 __all__ = ['WhatsAppOptions', 'read_whatsapp']
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #4f9e70ac
-import re, zipfile
+import functools, re, zipfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
@@ -42,12 +42,15 @@ _WA_HDR = re.compile(r"""^(?P<ob>\[)?(?P<date>\d{1,4}[-/.]\ ?\d{1,4}[-/.]\ ?\d{1
     (?:(?(ob)\]\ |(?!))|\ [-\u2013]\ |:\ |\ (?=[^:\n]{1,60}:\ ))""", re.X)
 _AR_DIGITS = str.maketrans('٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹،', '01234567890123456789,')
 _SPACES = str.maketrans({'\u00a0': ' ', '\u202f': ' ', '\u2009': ' '})
+_TO_MAP = re.compile('[٠-٩۰-۹،\u00a0\u202f\u2009]')       # what the two tables map (headers are in 48 chars)
 
 def _wa_header(line:str):
     "`(match, header_end, bidi_removed, repairs)` for a message header at the start of `line`, or None"
     head = line[:80]
     lead = len(head) - len(head.lstrip('\u200e\u200f'))
-    m = _WA_HDR.match(head[lead:].translate(_AR_DIGITS).translate(_SPACES))
+    s = head[lead:]
+    if not s.isascii() and _TO_MAP.search(s, 0, 48): s = s.translate(_AR_DIGITS).translate(_SPACES)
+    m = _WA_HDR.match(s)
     if not m: return None
     rep, orig = set(), head[lead:lead + m.end()]
     if not orig.isascii():
@@ -56,12 +59,19 @@ def _wa_header(line:str):
     return m, lead + m.end(), lead > 0, rep
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #db5fc5ac
+_DATE_SEP, _TIME_SEP = re.compile(r'[-/.]\ ?'), re.compile(r'[:.]')
+
+@functools.lru_cache(maxsize=4096)
+def _ymd(date:str, order:str)->tuple:
+    "(year, month, day) of a header date in `order` (cached: a chat's messages share their days)"
+    a, b, c = (int(x) for x in _DATE_SEP.split(date.replace(' ', '')))
+    y, mo, d = (a, b, c) if order == 'ymd' else (c, b, a) if order == 'dmy' else (c, a, b)
+    return (y + 2000 if y < 100 else y), mo, d
+
 def _wa_datetime(m, order:str, tz)->datetime|None:
     "Aware UTC datetime from a header match, `order` 'dmy', 'mdy' or 'ymd'; None for impossible dates"
-    a, b, c = (int(x) for x in re.split(r'[-/.]\ ?', m['date'].replace(' ', '')))
-    y, mo, d = (a, b, c) if order == 'ymd' else (c, b, a) if order == 'dmy' else (c, a, b)
-    if y < 100: y += 2000
-    hms = [int(x) for x in re.split(r'[:.]', m['time'])]
+    y, mo, d = _ymd(m['date'], order)
+    hms = [int(x) for x in _TIME_SEP.split(m['time'])]
     h, ap = hms[0], (m['ampm'] or '').replace('.', '').replace(' ', '').lower()
     if ap in ('pm', 'م') and h < 12: h += 12
     elif ap in ('am', 'ص') and h == 12: h = 0
@@ -178,7 +188,7 @@ class _WaMessage:
     "The turns, events and authors of one WhatsApp file, built one message at a time"
     def __init__(self, st:FileStats, title:str, order:str, tz):
         self.st, self.title, self.order, self.tz = st, title, order, tz
-        self.turns, self.events, self.authors = [], [], Counter()
+        self.turns, self.events, self.authors, self.names = [], [], Counter(), {}
 
     def chat(self, source:str, ctx:ReadContext)->Chat|None:
         self.turns.sort(key=lambda t: t.time)
@@ -199,9 +209,8 @@ def _wa_add(self:_WaMessage, i:int, h:tuple, rest:str):
     if when is None: return self.skip('bad_date')
     if _WA_E2E.search(rest.split('\n', 1)[0][:120]): return self.skip('e2e_notice')
     author, sep, body = rest.partition(': ')
-    if not sep or self.system_author(author, bool(m['ob'])):
-        return self.event(when, clean_name(rest))
-    name = clean_name(author).lstrip('~ ').strip() or author
+    system, name = self.who(author, bool(m['ob'])) if sep else (True, '')
+    if system: return self.event(when, clean_name(rest))
     if m['ob'] and self.ios_system(body, name): return self.event(when, body[1:])
     if bidi or name != author: st.repaired['bidi_marks'] += bool(bidi or BIDI.search(author))
     txt, meta = _wa_body(body, st)
@@ -215,8 +224,9 @@ _WaMessage.add = _wa_add
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #a9108327
 def _wa_when(self:_WaMessage, m)->datetime|None:
     when = _wa_datetime(m, self.order, self.tz)
+    if when is not None: return when
     own = _wa_order([m['date']])
-    if when is None and own[1] and own[0] != self.order:       # the header format changed mid-file
+    if own[1] and own[0] != self.order:                         # the header format changed mid-file
         when = _wa_datetime(m, own[0], self.tz)
         self.st.repaired['mixed_header_formats'] += when is not None
     return when
@@ -241,7 +251,15 @@ def _ios_system(self:_WaMessage, body:str, name:str)->bool:
     if any(rx.match(b) for rx in (_WA_MEDIA, _WA_ATTACHED, _WA_DELETED, _WA_LOCATION)): return False
     return bool(_WA_SYSTEM.match(b)) or name == self.title
 
-_WaMessage.system_author, _WaMessage.ios_system = _system_author, _ios_system
+def _who(self:_WaMessage, author:str, ios:bool)->tuple:
+    "(is it a system line, the cleaned name) of an author field, cached: a chat has few authors"
+    got = self.names.get((author, ios))
+    if got is None:
+        name = clean_name(author).lstrip('~ ').strip() or author
+        got = self.names[(author, ios)] = (self.system_author(author, ios), name)
+    return got
+
+_WaMessage.system_author, _WaMessage.ios_system, _WaMessage.who = _system_author, _ios_system, _who
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #84cc2aa0
 def _zip_name(info:zipfile.ZipInfo)->str:
