@@ -6,11 +6,11 @@
 __all__ = ['GPU_MEMORY_GB', 'GPU_DTYPE', 'GB', 'KNOWN_SIZES', 'FULL_PARAMETER_OPTIMIZERS', 'find_targets', 'task_type',
            'peft_compat', 'checkpointing_on', 'set_checkpointing', 'peft_model', 'is_adalora', 'adalora_ranks',
            'AdaLoraCallback', 'MemoryEstimate', 'estimate_memory', 'known_config', 'memory_table', 'check_config',
-           'lora_config', 'lora', 'adalora_config', 'adalora', 'qlora_config', 'qlora', 'save_adapter', 'load_adapter',
-           'merge']
+           'lora_config', 'lora', 'adalora_config', 'adalora', 'qlora_config', 'qlora', 'save_adapter',
+           'safetensors_problem', 'load_adapter', 'merge']
 
 # %% ../nbs/04_adapters.ipynb #9d499d14
-import math, warnings
+import math, warnings, json, re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -371,6 +371,7 @@ def check_config(model_or_config, # a model (any device), a transformers config,
                  gradient_checkpointing:bool=False, use_reentrant:bool=False, # checkpointing and its flavour
                  input_grads:bool=False, # will `enable_input_require_grads()` be called (the builders do)
                  packing:bool=False, # will samples be packed into shared rows
+                 max_len:int|None=None, # longest row (tokens) to train on; checked against the model's positions
                 )->dict: # resolved settings: dtype, targets, task_type, warnings
     "Raise `ValueError` listing every option of a training setup that can't work with the others; return what was resolved"
     problems, warns = [], []
@@ -406,6 +407,14 @@ def check_config(model_or_config, # a model (any device), a transformers config,
         real = isinstance(model_or_config, nn.Module) and model.device.type != 'meta'  # a real model is probed, a config looked up
         try: check_packing(model if real else model.config)
         except ValueError as e: problems.append(str(e))
+    if max_len is not None:
+        from finetune_kit.tokens import position_limit
+        limit, hard = position_limit(model)
+        if limit and max_len > limit and hard:
+            problems.append(f"max_len={max_len}: {type(model).__name__} has {limit} positions, so longer rows fail "
+                            "inside its embedding (a device-side assert on CUDA). Tokenize with max_len<={limit}.")
+        elif limit and max_len > limit:
+            warns.append(f"max_len={max_len} is beyond the {limit} positions {type(model).__name__} was trained on.")
     if problems: raise ValueError(f"These settings don't go together ({type(model).__name__}, method={method!r}):\n- " + '\n- '.join(problems))
     for w in warns: warnings.warn(w)
     return dict(dtype=dt, targets=targets if adapter else None, task_type=task_type(model), warnings=warns)
@@ -533,16 +542,71 @@ def save_adapter(model, # a PeftModel
     if tok is not None: tok.save_pretrained(path)
     return path
 
+def safetensors_problem(path, # a `.safetensors` file
+                       )->str|None: # why it can't be read in full, or None when it is complete
+    "Check the header and size of a safetensors file without loading it: a cut-short write shows here"
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        with open(p, 'rb') as f:
+            head = f.read(8)
+            n = int.from_bytes(head, 'little') if len(head) == 8 else -1
+            if n < 0 or n > size - 8: return f"truncated: {size:,} bytes, too short for its header"
+            meta = json.loads(f.read(n))
+    except (OSError, ValueError) as e: return f"unreadable ({e})"
+    end = max((v['data_offsets'][1] for k, v in meta.items() if k != '__metadata__'), default=0)
+    return None if size == 8 + n + end else f"truncated: {size:,} of {8 + n + end:,} bytes"
+
+def _adapter_weights(path:Path)->Path:
+    "The weights file of the adapter folder `path`, once the folder is checked complete (errors say what to do)"
+    redo = "Use another copy (fit keeps the newest checkpoint-N folders in its output_dir) or save the adapter again."
+    if not path.is_dir(): raise FileNotFoundError(
+        f"load_adapter: {path} is not a folder. Pass the folder save_adapter or fit wrote (fit: <output_dir>/adapter).")
+    have = sorted(p.name for p in path.iterdir())
+    cfg = path/'adapter_config.json'
+    if not cfg.exists(): raise FileNotFoundError(
+        f"load_adapter: {path} has no adapter_config.json (it holds {have[:8]}), so it is not a peft adapter folder. {redo}")
+    try: json.loads(cfg.read_text(encoding='utf-8'))
+    except ValueError as e: raise ValueError(
+        f"load_adapter: {cfg} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); its save was cut short. {redo}") from None
+    weights = next((path/n for n in ('adapter_model.safetensors', 'adapter_model.bin') if (path/n).exists()), None)
+    if weights is None: raise FileNotFoundError(
+        f"load_adapter: {path} has adapter_config.json but no adapter_model.safetensors (it holds {have[:8]}). {redo}")
+    if weights.suffix == '.safetensors' and (why := safetensors_problem(weights)):
+        raise ValueError(f"load_adapter: {weights} is {why}; its save was cut short. {redo}")
+    return weights
+
+def _check_keys(model, weights:Path, cfg):
+    "Raise when the tensors in `weights` aren't exactly the adapter weights `model` has (peft only warns)"
+    from peft import get_peft_model_state_dict
+    if weights.suffix == '.safetensors':
+        from safetensors import safe_open
+        with safe_open(str(weights), 'pt') as f: saved = set(f.keys())
+    else: saved = set(torch.load(weights, map_location='cpu', weights_only=True))
+    expected = set(get_peft_model_state_dict(model))
+    missing, extra = sorted(expected - saved), sorted(saved - expected)
+    if not (missing or extra): return
+    parts = []
+    if missing: parts.append(f"{len(missing)} adapter weights of the model are not in the file, e.g. {missing[:2]}")
+    if extra: parts.append(f"{len(extra)} tensors in the file match no layer, e.g. {extra[:2]}")
+    raise ValueError(f"load_adapter: {weights} doesn't fit this {type(model.get_base_model()).__name__}: "
+                     f"{'; '.join(parts)}. It was trained on another model (its config names "
+                     f"{cfg.base_model_name_or_path!r}): load it onto that one.")
+
 def load_adapter(path, # folder written by `save_adapter` (or any peft adapter folder)
                  base=None, # a model, a hub id/path, or None: the base named in the adapter's config
                  trainable:bool=False, # load the adapters trainable (to continue training)
                  load_in_4bit:bool=False, # load a named base in 4-bit NF4 (for a QLoRA adapter)
-                 device:str|None=None, dtype='auto',
+                 device:str|None=None, # where a named base goes (None: CUDA when present)
+                 dtype='auto', # a named base's dtype
                 ):
-    "A `PeftModel`: the adapters in `path` on `base`"
+    "A `PeftModel`: the adapters in `path` on `base`; a broken folder or an adapter for another model is an error"
     from peft import PeftConfig, PeftModel
     from transformers import BitsAndBytesConfig
-    cfg = PeftConfig.from_pretrained(str(path))
+    local = Path(path).expanduser()
+    hub = not local.exists() and re.fullmatch(r'[\w.-]+/[\w.-]+', str(path)) and not str(path).startswith(('.', '~'))
+    weights = None if hub else _adapter_weights(local)
+    cfg = PeftConfig.from_pretrained(str(path) if hub else str(local))
     if base is None or isinstance(base, (str, Path)):
         name = str(base or cfg.base_model_name_or_path)
         kw = {}
@@ -551,7 +615,11 @@ def load_adapter(path, # folder written by `save_adapter` (or any peft adapter f
             kw['quantization_config'] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',
                                                            bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dt)
         base, _ = load_model(name, device=device, dtype=dtype, quiet=True, **kw)
-    with peft_compat(): return PeftModel.from_pretrained(base, str(path), is_trainable=trainable)
+    with peft_compat(), warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Found missing adapter keys')  # _check_keys raises instead
+        model = PeftModel.from_pretrained(base, str(path) if hub else str(local), is_trainable=trainable)
+    if weights is not None: _check_keys(model, weights, cfg)
+    return model
 
 # %% ../nbs/04_adapters.ipynb #93a429e0
 def _unpack_cpu_4bit(model):
@@ -561,6 +629,13 @@ def _unpack_cpu_4bit(model):
         if getattr(getattr(w, 'quant_state', None), 'packing_format_for_cpu', False):
             from bitsandbytes.functional import _convert_weight_packed_for_cpu_inverse
             w.data, w.quant_state = _convert_weight_packed_for_cpu_inverse(w.data, w.quant_state)
+
+def _forget_quantization(model):
+    "After `dequantize`: clear the 4/8-bit flags transformers leaves, so the model is treated as the plain one it is"
+    for name in ('is_loaded_in_4bit', 'is_loaded_in_8bit', 'is_quantized'):
+        if name in vars(model): setattr(model, name, False)
+    if getattr(model, 'quantization_method', None) is not None: model.quantization_method = None
+    if getattr(model.config, 'quantization_config', None) is not None: del model.config.quantization_config
 
 def merge(model, # a PeftModel (LoRA, AdaLoRA or QLoRA); consumed
           dtype:torch.dtype|None=None, # dtype of the merged model; None: the compute dtype (QLoRA) or the base's
@@ -580,6 +655,7 @@ def merge(model, # a PeftModel (LoRA, AdaLoRA or QLoRA); consumed
             warnings.simplefilter('ignore')
             base = base.dequantize(dtype=dtype)  # 4-bit -> dtype, exactly the weights training saw
         base = base.to(dtype)
+        _forget_quantization(base)
         cfg.inference_mode = True
         model = peft_model(base, cfg, adapter_name=name)
         set_peft_model_state_dict(model, sd, adapter_name=name)

@@ -4,7 +4,9 @@
 Usage: python tests/bench_chats.py [N_MESSAGES]   (default 1_000_000; files of 10,000 messages, newest first, Meta's
 mojibake escapes, a realistic mix of photos, stickers, reactions, unsent messages and calls). Each measurement runs in
 its own process so peak RSS (ru_maxrss) is its own; the three are run BENCH_ROUNDS times (default 3), interleaved,
-and the best time of each is printed with its peak RSS in MiB."""
+and the best time of each is printed with its peak RSS in MiB. With BENCH_BASELINE=<folder holding another
+finetune_kit package> (e.g. an older commit unpacked with `git archive <rev> finetune_kit | tar -x -C /tmp/old`), that
+version's read_messenger is timed too, side by side."""
 import json, os, random, resource, subprocess, sys, tempfile, time
 from pathlib import Path
 
@@ -75,8 +77,13 @@ print(json.dumps({'mode': mode, 'records': n, 'seconds': round(dt, 2), 'peak_rss
 
 
 def run(root, mode):
-    out = subprocess.run([sys.executable, '-c', CHILD, str(root), mode], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    env = dict(os.environ)
+    if mode == 'baseline': env['PYTHONPATH'] = os.environ['BENCH_BASELINE']    # the other package is imported first
+    child = mode if mode != 'baseline' else 'read_messenger'
+    out = subprocess.run([sys.executable, '-c', CHILD, str(root), child], capture_output=True, text=True, check=True, env=env)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    r['mode'] = mode
+    return r
 
 
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', 3))
@@ -90,11 +97,13 @@ def main():
         print(f"generated {made:,} messages in {len(list(root.rglob('*.json')))} files, {size / 2**20:.0f} MiB, in {time.perf_counter() - t0:.1f} s")
         res = {}
         for _ in range(ROUNDS):      # interleaved rounds, best time of each: the machine is shared and noisy
-            for m in ('json_load', 'json_load_keep', 'read_messenger'):
+            for m in ('json_load', 'json_load_keep', 'read_messenger') + (('baseline',) if os.environ.get('BENCH_BASELINE') else ()):
                 r = run(root, m)
                 if m not in res or r['seconds'] < res[m]['seconds']: res[m] = r
         for m, r in res.items(): print(f"{m:>15}: {r['seconds']:6.2f} s   peak RSS {r['peak_rss_mib']:7.1f} MiB   records {r['records']:,} {r['extra']}")
         print(f"read_messenger / json.load time: {res['read_messenger']['seconds'] / res['json_load']['seconds']:.2f}x  (target <= 2x)")
+        if 'baseline' in res:
+            print(f"baseline / json.load time: {res['baseline']['seconds'] / res['json_load']['seconds']:.2f}x")
 
 
 if __name__ == '__main__': main()

@@ -30,6 +30,15 @@ CASES = [
     (read_alpaca, 'training/alpaca.json', 'a.json', {}),
     (load_chats, 'telegram/single_chat/result.json', 'result.json', {}),
     (load_chats, 'whatsapp/android_12h_us/WhatsApp Chat with Dana.txt', 'x.txt', {}),
+    # real-format variants (tests/fixtures/chats/wild)
+    (read_whisperx, 'wild/whisperx_all/interview_042.tsv', 'ep.tsv', {}),
+    (read_whisperx, 'wild/vtt_no_ms/talk.vtt', 'talk.vtt', {}),
+    (read_telegram, 'wild/telegram_no_from_id/result.json', 'result.json', {}),
+    (read_messenger, 'wild/messenger_2018/messages/inbox/anakovac_1a2b3c4d5e/message.json', 'message.json', {}),
+    (read_messenger, 'wild/instagram_no_participants/your_instagram_activity/messages/inbox/lenanovak_17841400000000000/message_1.json',
+     'message_1.json', {}),
+    (load_chats, 'wild/utf16/WhatsApp Chat with Dana.txt', 'x.txt', {}),
+    (load_chats, 'wild/whatsapp_two_chats.zip', 'x.zip', {}),
 ]
 IDS = [f"{r.__name__}:{Path(f).name}" for r, f, _, _ in CASES]
 

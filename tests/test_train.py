@@ -1,4 +1,4 @@
-"Tests for finetune_kit.train: console path, Stop/interrupt/exception saving the adapter, NaN stop, OOM message, resume, AdaLoRA, 2-process DDP."
+"Tests for finetune_kit.train: console path, Stop/interrupt/exception saving the adapter, NaN stop, OOM message, resume, AdaLoRA, 2-process DDP (and a NaN on one of them)."
 import os, sys, json, math, subprocess, textwrap
 from pathlib import Path
 from unittest import mock
@@ -157,35 +157,68 @@ DDP_SCRIPT = textwrap.dedent('''
     def run(out):
         import torch
         from datasets import Dataset
-        from transformers import AutoTokenizer
+        from transformers import AutoTokenizer, TrainerCallback
         from peft import LoraConfig
         from finetune_kit.adapters import peft_model
         from finetune_kit.models import tiny_model, default_checkpoint
-        from finetune_kit.train import fit
+        from finetune_kit.train import fit, NonFiniteLoss
+        rank = int(os.environ['RANK'])
         tok = AutoTokenizer.from_pretrained(default_checkpoint(quiet=True))
-        model = peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj', 'v_proj']))
         ids = [[5, 6, 7, 8, 9, 10, 11, 12]]*16
         ds = Dataset.from_dict({'input_ids': ids, 'labels': ids, 'attention_mask': [[1]*8]*16})
-        res = fit(model, tok, ds, output_dir=out, max_steps=3, bs=2, logging_steps=1, notebook=False, prompts=['hi'],
-                  compare_kwargs=dict(max_new_tokens=3, fmt=lambda p: p))
-        rank = int(os.environ['RANK'])
+        model = peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj', 'v_proj']))
+        res = fit(model, tok, ds, output_dir=f"{out}/ok", max_steps=3, bs=2, logging_steps=1, notebook=False,
+                  prompts=['hi'], compare_kwargs=dict(max_new_tokens=3, fmt=lambda p: p))
         json.dump(dict(world=torch.distributed.get_world_size(), backend=torch.distributed.get_backend(),
                        mode=str(res.trainer.args.parallel_mode), steps=res.steps, n_samples=len(res.samples),
                        adapter=str(res.adapter_dir) if res.adapter_dir else None), open(f"{out}/rank{rank}.json", 'w'))
+        # the same run again, where only process 1's loss goes NaN, at step 2
+        model = peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj', 'v_proj']))
+        poison = {'on': False}
+        model.get_base_model().lm_head.register_forward_hook(lambda m, i, o: o * float('nan') if poison['on'] else o)
+        class OnRank1AtStep2(TrainerCallback):
+            def on_step_begin(self, args, state, control, **kw): poison['on'] = rank == 1 and state.global_step == 1
+        try:
+            fit(model, tok, ds, output_dir=f"{out}/nan", max_steps=6, bs=2, logging_steps=1, notebook=False,
+                callbacks=[OnRank1AtStep2()])
+            raised = None
+        except NonFiniteLoss as e: raised = str(e)
+        json.dump(dict(rank=rank, raised=raised), open(f"{out}/nan-rank{rank}.json", 'w'))
     notebook_launcher(run, (out,), num_processes=2, use_port='29517')
 ''')
 
-def test_two_processes_ddp_via_notebook_launcher(tmp_path):
-    script = tmp_path/'ddp.py'; script.write_text(DDP_SCRIPT)
+@pytest.fixture(scope='module')
+def ddp(tmp_path_factory):
+    "Two processes (gloo, CPU) started by accelerate's notebook_launcher, as in a notebook: two runs, one launch"
+    out = tmp_path_factory.mktemp('ddp')
+    script = out/'ddp.py'
+    script.write_text(DDP_SCRIPT)
     env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1', 'TOKENIZERS_PARALLELISM': 'false'}
-    p = subprocess.run([sys.executable, str(script), str(tmp_path)], env=env, capture_output=True, text=True, timeout=240)
+    p = subprocess.run([sys.executable, str(script), str(out)], env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    r0, r1 = (json.loads((tmp_path/f'rank{i}.json').read_text()) for i in (0, 1))
+    return out, p.stdout
+
+def test_two_processes_ddp_via_notebook_launcher(ddp):
+    out, stdout = ddp
+    r0, r1 = (json.loads((out/f'rank{i}.json').read_text()) for i in (0, 1))
     assert r0['world'] == r1['world'] == 2 and r0['backend'] == 'gloo' and 'DISTRIBUTED' in r0['mode']
     assert r0['steps'] == r1['steps'] == 3
     assert r0['n_samples'] == 1 and r1['n_samples'] == 0  # comparison and display on the main process only
-    assert r0['adapter'] and r1['adapter'] is None and (tmp_path/'adapter'/'adapter_config.json').exists()
-    assert p.stdout.count('Adapter saved to') == 1, p.stdout
+    assert r0['adapter'] and r1['adapter'] is None and (out/'ok'/'adapter'/'adapter_config.json').exists()
+    assert stdout.count(f"Adapter saved to {out/'ok'/'adapter'}") == 1, stdout
+
+def test_a_nan_on_one_process_stops_both_and_saves_once(ddp):
+    "Only process 1's loss goes NaN, at step 2: both stop at that step (before the fix, process 0 waited forever)"
+    out, stdout = ddp
+    r0, r1 = (json.loads((out/f'nan-rank{i}.json').read_text()) for i in (0, 1))
+    assert r0['raised'].startswith('Training loss became NaN/inf at step 2 on process 1'), r0
+    assert r1['raised'].startswith('Training loss became NaN/inf at step 2 on process 1'), r1
+    assert str(out/'nan'/'adapter-step1') in r0['raised'] and 'saved to' not in r1['raised']
+    assert [d.name for d in (out/'nan').glob('adapter*')] == ['adapter-step1']   # the rescue save happens once,
+    assert stdout.count('ERROR: NonFiniteLoss') == 1, stdout      # told once, by process 0 (the first run: never)
+    from safetensors.torch import load_file
+    saved = load_file(str(out/'nan'/'adapter-step1'/'adapter_model.safetensors'))
+    assert all(torch.isfinite(v).all() for v in saved.values())
 
 def test_gradient_checkpointing_switch(tok, ds, tmp_path):
     "`fit(gradient_checkpointing=...)` sets the TrainingArguments field, whatever this transformers version names it"
