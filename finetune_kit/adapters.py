@@ -17,26 +17,30 @@ from pathlib import Path
 import torch
 from torch import nn
 from transformers import TrainerCallback
-from .models import load_model, pick_device, supports_bf16, default_checkpoint, is_seq2seq, quiet_transformers
+from .models import load_model, pick_device, supports_bf16, default_checkpoint
+from .models import is_seq2seq, quiet_transformers
 
-# %% ../nbs/04_adapters.ipynb #98560566
+# %% ../nbs/04_adapters.ipynb #801697a6
 def _delegates(to, but:tuple=()):
-    "Show the parameters of `to` (but `but`) in the signature of the decorated function, which passes them on"
+    "Show the parameters of `to` (but `but`) in the signature of the function that passes them on"
+    P = inspect.Parameter
     def deco(f):
-        P, own = inspect.Parameter, list(inspect.signature(f).parameters.values())
-        skip = {p.name for p in own} | set(but)
+        own = list(inspect.signature(f).parameters.values())
+        skip = {p.name for p in own if p.kind not in (P.VAR_POSITIONAL, P.VAR_KEYWORD)} | set(but)
         passed = [p for p in inspect.signature(to).parameters.values() if p.name not in skip]
-        if not any(p.kind == P.VAR_POSITIONAL for p in own):  # no `*args`: the passed ones come by keyword only
-            passed = [p.replace(kind=P.KEYWORD_ONLY) if p.kind == P.POSITIONAL_OR_KEYWORD else p for p in passed]
+        if not any(p.kind == P.VAR_POSITIONAL for p in own):  # no `*args`: they can only come by keyword
+            passed = [p.replace(kind=P.KEYWORD_ONLY) if p.kind == P.POSITIONAL_OR_KEYWORD else p
+                      for p in passed]
         pick = lambda ps, kind: [p for p in ps if p.kind == kind]
         params = (pick(own, P.POSITIONAL_OR_KEYWORD) + pick(passed, P.POSITIONAL_OR_KEYWORD)
-                  + pick(own, P.KEYWORD_ONLY) + pick(passed, P.KEYWORD_ONLY) + pick(passed, P.VAR_KEYWORD))
+                  + pick(own, P.KEYWORD_ONLY) + pick(passed, P.KEYWORD_ONLY)
+                  + pick(passed, P.VAR_KEYWORD))  # `**kwargs` when `to` takes them
         f.__signature__ = inspect.signature(f).replace(parameters=params)
-        f.__delwrap__ = to  # where fastcore's `docments` (and so nbdev) looks for the passed parameters' comments
+        f.__delwrap__ = to  # where fastcore's `docments` (so nbdev) finds the passed parameters' comments
         return f
     return deco
 
-# %% ../nbs/04_adapters.ipynb #c47afb16
+# %% ../nbs/04_adapters.ipynb #1f9eef72
 def lora_config(model, # the model (or its config) to adapt
                 r:int=16, # rank of each update
                 alpha:float=32, # `lora_alpha`: updates are scaled by alpha/r
@@ -45,33 +49,33 @@ def lora_config(model, # the model (or its config) to adapt
                 task_type:str|None=None, # None: detected ('CAUSAL_LM' or 'SEQ_2_SEQ_LM')
                 **kwargs, # more `LoraConfig` fields (`bias`, `modules_to_save`, `use_rslora`, ...)
                ):
-    "A validated peft `LoraConfig` for `model`: all adaptable layers unless `targets` says otherwise"
+    "A validated peft `LoraConfig` for `model`: all adaptable layers unless `targets` says others"
     from peft import LoraConfig
     model = _meta_model(model)
     ok = check_config(model, 'lora', r=r, alpha=alpha, dropout=dropout, targets=targets)
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=ok['targets'],
-                      fan_in_fan_out=_fan_in_fan_out(model, ok['targets']), task_type=_task_type(model, task_type),
-                      **kwargs)
+                      fan_in_fan_out=_fan_in_fan_out(model, ok['targets']),
+                      task_type=_task_type(model, task_type), **kwargs)
 
 @_delegates(lora_config)
 def lora(model, # the model to adapt (modified in place by peft)
          *args, **kwargs):
-    "Wrap `model` in a peft `PeftModel` with LoRA adapters from `lora_config`; only the adapters train"
+    "Wrap `model` in a peft `PeftModel` with LoRA adapters from `lora_config`; only they train"
     return peft_model(model, lora_config(model, *args, **kwargs))
 
-# %% ../nbs/04_adapters.ipynb #d26b4d4d
+# %% ../nbs/04_adapters.ipynb #b8d61a37
 def adalora_config(model, # the model (or its config) to adapt
-                   total_steps:int, # optimizer steps in the run (`max_steps`): the rank budget is scheduled over it
+                   total_steps:int, # optimizer steps in the run (`max_steps`), for the schedule
                    target_r:int=8, # average rank after allocation
                    init_r:int=12, # rank of every layer at the start
                    tinit:int|None=None, # warm-up steps at full rank; None: 10% of `total_steps`
-                   tfinal:int|None=None, # final steps at fixed allocated ranks; None: 20% of `total_steps`
+                   tfinal:int|None=None, # last steps at the allocated ranks; None: 20% of `total_steps`
                    deltaT:int=1, # steps between two reallocations
                    alpha:float=32, # `lora_alpha`: updates are scaled by alpha/r
                    dropout:float=0.05, # dropout on each adapted layer's input
                    targets:list|None=None, # layer names; None: all of `find_targets(model)`
                    task_type:str|None=None, # None: detected ('CAUSAL_LM' or 'SEQ_2_SEQ_LM')
-                   **kwargs, # more `AdaLoraConfig` fields (`beta1`, `beta2`, `orth_reg_weight`, ...)
+                   **kwargs, # more `AdaLoraConfig` fields (`beta1`, `beta2`, `orth_reg_weight`...)
                   ):
     "A validated peft `AdaLoraConfig` for `model` whose rank budget is scheduled over `total_steps`"
     from peft import AdaLoraConfig
@@ -79,37 +83,39 @@ def adalora_config(model, # the model (or its config) to adapt
     auto = tinit is None and tfinal is None
     if tinit is None: tinit = round(0.1 * (total_steps or 0))
     if tfinal is None: tfinal = round(0.2 * (total_steps or 0))
-    if auto and total_steps and tinit + tfinal >= total_steps: tinit, tfinal = 0, 0  # very short runs
+    if auto and total_steps and tinit + tfinal >= total_steps: tinit, tfinal = 0, 0  # a short run
     ok = check_config(model, 'adalora', r=init_r, alpha=alpha, dropout=dropout, targets=targets,
                       total_steps=total_steps, tinit=tinit, tfinal=tfinal)
     if init_r < target_r: raise ValueError(
-        f"AdaLoRA init_r={init_r} < target_r={target_r}: ranks only shrink, so start at init_r >= target_r.")
+        f"AdaLoRA init_r={init_r} < target_r={target_r}: ranks only shrink, so start at "
+        "init_r >= target_r.")
     return AdaLoraConfig(init_r=init_r, target_r=target_r, tinit=tinit, tfinal=tfinal, deltaT=deltaT,
-                         total_step=total_steps, lora_alpha=alpha, lora_dropout=dropout, target_modules=ok['targets'],
-                         fan_in_fan_out=_fan_in_fan_out(model, ok['targets']), task_type=_task_type(model, task_type),
-                         **kwargs)
+                         total_step=total_steps, lora_alpha=alpha, lora_dropout=dropout,
+                         target_modules=ok['targets'], fan_in_fan_out=_fan_in_fan_out(model, ok['targets']),
+                         task_type=_task_type(model, task_type), **kwargs)
 
 @_delegates(adalora_config)
 def adalora(model, # the model to adapt (modified in place by peft)
             *args, **kwargs):
-    "Wrap `model` with AdaLoRA adapters from `adalora_config`; train with `AdaLoraCallback` so ranks are reallocated"
+    "Wrap `model` with AdaLoRA adapters from `adalora_config`; train with `AdaLoraCallback`"
     return peft_model(model, adalora_config(model, *args, **kwargs))
 
 # %% ../nbs/04_adapters.ipynb #2a5ed5f6
 class AdaLoraCallback(TrainerCallback):
-    "`Trainer` callback calling AdaLoRA's `update_and_allocate` after every optimizer step, before gradients are zeroed"
+    "Calls AdaLoRA's `update_and_allocate` after each optimizer step of `Trainer`, with the gradients"
     def __init__(self, model=None, # the PeftModel; None: the one `Trainer` passes to callbacks
-                 fit_schedule:bool=True, # set AdaLoRA's `total_step` to the run's `max_steps` when they differ (warns)
+                 fit_schedule:bool=True, # set AdaLoRA's `total_step` to the run's `max_steps`
                 ):
-        self.model, self.fit_schedule, self.history = model, fit_schedule, []  # history: (step, total rank)
+        self.model, self.fit_schedule = model, fit_schedule
+        self.history = []  # (step, total rank)
 
     def _find(self, model):
         ada = _adalora_model(self.model if self.model is not None else model)
         if ada is None: raise ValueError(
-            "AdaLoraCallback: the model being trained has no peft AdaLoraModel (with its RankAllocator). Build it with "
-            "finetune_kit.adapters.adalora(model, total_steps) or peft.get_peft_model(model, AdaLoraConfig(...)); "
-            "transformers' model.add_adapter(AdaLoraConfig) loses update_and_allocate (peft#3373), so ranks would "
-            "never change.")
+            "AdaLoraCallback: the model being trained has no peft AdaLoraModel (with its RankAllocator). "
+            "Build it with finetune_kit.adapters.adalora(model, total_steps) or "
+            "peft.get_peft_model(model, AdaLoraConfig(...)); transformers' model.add_adapter(AdaLoraConfig) "
+            "loses update_and_allocate (peft#3373), so ranks would never change.")
         return ada
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
@@ -121,7 +127,7 @@ class AdaLoraCallback(TrainerCallback):
 
     def on_optimizer_step(self, args, state, control, model=None, **kwargs):
         ada = self._find(model)
-        if getattr(args, 'fp16', False):  # a step skipped by the fp16 loss scaler leaves inf gradients: don't score them
+        if getattr(args, 'fp16', False):  # a step the fp16 loss scaler skipped has inf gradients
             grads = [p.grad for n, p in ada.named_parameters() if 'lora_' in n and p.grad is not None]
             if grads and not all(torch.isfinite(g).all() for g in grads): return
         ada.update_and_allocate(state.global_step)
@@ -132,41 +138,43 @@ def is_adalora(model, # a model, peft-wrapped or not (also inside DDP)
               )->bool:
     "True when `model` carries an AdaLoRA adapter (it then needs `AdaLoraCallback` when trained)"
     if _adalora_model(model) is not None: return True
-    cfgs = getattr(model, 'peft_config', None) or getattr(getattr(model, 'module', None), 'peft_config', None) or {}
+    inner = getattr(model, 'module', None)
+    cfgs = getattr(model, 'peft_config', None) or getattr(inner, 'peft_config', None) or {}
     return any(str(getattr(getattr(c, 'peft_type', None), 'value', '')) == 'ADALORA' for c in cfgs.values())
 
 def adalora_ranks(model, # a model with an AdaLoRA adapter
                  )->dict: # module name -> rank
-    "Current rank of each AdaLoRA-adapted module of `model`, from peft's `rank_pattern` once allocated"
+    "Current rank of each AdaLoRA-adapted module of `model` (peft's `rank_pattern` once allocated)"
     ada = _adalora_model(model)
-    if ada is None: raise ValueError(f"adalora_ranks: {type(model).__name__} has no AdaLoRA adapter; build one "
-                                     "with adalora(model, total_steps)")
+    if ada is None: raise ValueError(f"adalora_ranks: {type(model).__name__} has no AdaLoRA "
+                                     "adapter; build one with adalora(model, total_steps)")
     adapter = ada.trainable_adapter_name
     pattern = ada.peft_config[adapter].rank_pattern or {}
     out = {}
     for name, m in ada.model.named_modules():
         E = getattr(m, 'lora_E', None)
         if isinstance(E, nn.ParameterDict) and adapter in E:
-            # peft keys the pattern `<module>.lora_E.<adapter>` while training and rewrites it in place to
-            # `<module>.lora_E` when the adapter is saved (get_peft_model_state_dict), e.g. at every checkpoint
+            # peft keys the pattern `<module>.lora_E.<adapter>` while training and rewrites it to
+            # `<module>.lora_E` when the adapter is saved (get_peft_model_state_dict): every checkpoint
             mask = pattern.get(f"{name}.lora_E.{adapter}", pattern.get(f"{name}.lora_E"))
             out[name] = int(sum(mask)) if mask is not None else E[adapter].shape[0]
     return out
 
+# %% ../nbs/04_adapters.ipynb #ca0c2567
 def _adalora_model(model):
-    "The peft `AdaLoraModel` inside `model` (a `PeftModel`, an `AdaLoraModel`, or either wrapped by DDP), or None"
+    "The peft `AdaLoraModel` in `model` (a `PeftModel`, an `AdaLoraModel`, either in DDP), or None"
     from peft.tuners.adalora import AdaLoraModel
     for m in (model, getattr(model, 'module', None)):
         if isinstance(m, AdaLoraModel): return m
-        if m is not None and hasattr(m, 'peft_config') and isinstance(getattr(m, 'base_model', None), AdaLoraModel):
-            return m.base_model
+        base = getattr(m, 'base_model', None)
+        if m is not None and hasattr(m, 'peft_config') and isinstance(base, AdaLoraModel): return base
     return None
 
 def _fit_schedule(ada, cfg, max_steps:int, fit:bool):
     "Stretch AdaLoRA's schedule to a run of `max_steps` (with a warning), or say how to rebuild it"
     if not fit: raise ValueError(
-        f"AdaLoRA's total_step={cfg.total_step} but this run has max_steps={max_steps}: build the adapter with "
-        f"total_steps={max_steps}, or use AdaLoraCallback(fit_schedule=True).")
+        f"AdaLoRA's total_step={cfg.total_step} but this run has max_steps={max_steps}: build the "
+        f"adapter with total_steps={max_steps}, or use AdaLoraCallback(fit_schedule=True).")
     if cfg.tinit >= max_steps - cfg.tfinal: raise ValueError(
         f"AdaLoRA's tinit={cfg.tinit} and tfinal={cfg.tfinal} leave no budgeting phase in a run of "
         f"max_steps={max_steps}: rebuild with total_steps={max_steps} (tinit/tfinal scale with it).")
@@ -174,40 +182,42 @@ def _fit_schedule(ada, cfg, max_steps:int, fit:bool):
     ada.rankallocator.set_total_step(max_steps)
 
 # %% ../nbs/04_adapters.ipynb #f981e675
-def qlora_config(name_or_model=None, # hub id, local path, config or model; None: the offline default model
+def qlora_config(name_or_model=None, # hub id, path, config or model; None: the offline default
                  r:int=64, # rank of each update
                  alpha:float=16, # `lora_alpha`: updates are scaled by alpha/r
                  dropout:float=0.1, # dropout on each adapted layer's input
                  targets:list|None=None, # layer names; None: all of `find_targets(model)`
                  dtype='auto', # compute dtype; 'auto': fp16 on T4, bf16 on Ampere+, fp32 on CPU
                  device:str|None=None, # None: CUDA when present
-                 double_quant:bool=True, # also quantise the quantisation constants (saves ~0.4 bit/param)
+                 double_quant:bool=True, # also quantise the quantisation constants (~0.4 bit/param)
                  quant_type:str='nf4', # 'nf4' (QLoRA's) or 'fp4'
-                 optimizer:str|None=None, # the `TrainingArguments.optim` you'll use, to check it fits 4-bit
+                 optimizer:str|None=None, # the `TrainingArguments.optim` to check against 4-bit
                  task_type:str|None=None, # None: detected ('CAUSAL_LM' or 'SEQ_2_SEQ_LM')
                  **kwargs, # more `LoraConfig` fields
                 )->tuple: # (BitsAndBytesConfig, LoraConfig)
-    "Validated (`BitsAndBytesConfig`, `LoraConfig`) for QLoRA on `name_or_model`, resolved without loading weights"
+    "Validated (`BitsAndBytesConfig`, `LoraConfig`) for QLoRA on `name_or_model`, no weights loaded"
     from transformers import BitsAndBytesConfig
     from peft import LoraConfig
-    if quant_type not in ('nf4', 'fp4'): raise ValueError(f"quant_type={quant_type!r}: use 'nf4' (QLoRA) or 'fp4'")
-    model = _meta_model(str(default_checkpoint(quiet=True)) if name_or_model is None else name_or_model)
-    ok = check_config(model, 'qlora', r=r, alpha=alpha, dropout=dropout, targets=targets, dtype=dtype, device=device,
-                      optimizer=optimizer)
-    bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=quant_type, bnb_4bit_use_double_quant=double_quant,
-                             bnb_4bit_compute_dtype=ok['dtype'])
+    if quant_type not in ('nf4', 'fp4'):
+        raise ValueError(f"quant_type={quant_type!r}: use 'nf4' (QLoRA) or 'fp4'")
+    src = str(default_checkpoint(quiet=True)) if name_or_model is None else name_or_model
+    model = _meta_model(src)
+    ok = check_config(model, 'qlora', r=r, alpha=alpha, dropout=dropout, targets=targets, dtype=dtype,
+                      device=device, optimizer=optimizer)
+    bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=quant_type,
+                             bnb_4bit_use_double_quant=double_quant, bnb_4bit_compute_dtype=ok['dtype'])
     return bnb, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=ok['targets'],
                            fan_in_fan_out=_fan_in_fan_out(model, ok['targets']),
                            task_type=_task_type(model, task_type), **kwargs)
 
 # %% ../nbs/04_adapters.ipynb #cd3d70fa
 @_delegates(qlora_config)
-def qlora(name_or_model=None, # hub id or local path (None: the offline default model), or a model loaded in 4-bit
+def qlora(name_or_model=None, # hub id or path (None: the offline default), or a model in 4-bit
           *args,
-          gradient_checkpointing:bool=True, # recompute activations in backward (with input grads, non-reentrant)
+          gradient_checkpointing:bool=True, # recompute activations in backward (non-reentrant)
           **kwargs,
          )->tuple: # (PeftModel, tokenizer)
-    "Load `name_or_model` in 4-bit NF4 with double quantisation, prepare it for k-bit training, add LoRA to all linears"
+    "Load `name_or_model` in 4-bit NF4, prepare it for k-bit training, add LoRA to its linear layers"
     from peft import prepare_model_for_kbit_training
     from transformers import AutoTokenizer
     loaded = isinstance(name_or_model, nn.Module)
@@ -220,35 +230,38 @@ def qlora(name_or_model=None, # hub id or local path (None: the offline default 
     else:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            model, tok = load_model(name_or_model, device=call.arguments.get('device'),
-                                    dtype=bnb.bnb_4bit_compute_dtype, quiet=True, quantization_config=bnb)
+            model, tok = load_model(name_or_model, device=call.arguments.get('device'), quiet=True,
+                                    dtype=bnb.bnb_4bit_compute_dtype, quantization_config=bnb)
     with peft_compat(): model = prepare_model_for_kbit_training(
-        model, use_gradient_checkpointing=gradient_checkpointing, gradient_checkpointing_kwargs={'use_reentrant': False})
+        model, use_gradient_checkpointing=gradient_checkpointing,
+        gradient_checkpointing_kwargs={'use_reentrant': False})
     if gradient_checkpointing: model.enable_input_require_grads()
     return peft_model(model, lcfg), tok
 
-# %% ../nbs/04_adapters.ipynb #95c8ee33
+# %% ../nbs/04_adapters.ipynb #6380b51a
 @dataclass
 class MemoryEstimate:
     "GPU memory one training run needs, by term, in GB (2**30 bytes)"
-    method:str                     # 'full', 'lora', 'adalora' or 'qlora'
-    gpu:str|None                   # the GPU estimated against: a `GPU_MEMORY_GB` key, 'N GB', or None
-    usable_gb:float|None           # its usable memory
-    params:int                     # parameters of the base model
-    trainable:int                  # parameters the optimizer updates
-    weights:float                  # the base weights
-    adapter:float                  # the adapter's weights (fp32)
-    gradients:float                # gradients of the trainable parameters (fp32)
-    optimizer:float                # optimizer state
-    activations:float              # saved for backward, without gradient checkpointing
+    method:str # 'full', 'lora', 'adalora' or 'qlora'
+    gpu:str|None # the GPU estimated against: a `GPU_MEMORY_GB` key, 'N GB', or None
+    usable_gb:float|None # its usable memory
+    params:int # parameters of the base model
+    trainable:int # parameters the optimizer updates
+    weights:float # the base weights
+    adapter:float # the adapter's weights (fp32)
+    gradients:float # gradients of the trainable parameters (fp32)
+    optimizer:float # optimizer state
+    activations:float # saved for backward, without gradient checkpointing
     activations_checkpointed:float # the same, with gradient checkpointing
-    overhead:float                 # CUDA context and allocator slack
+    overhead:float # CUDA context and allocator slack
 
     @property
     def total(self)->float:
-        return self.weights + self.adapter + self.gradients + self.optimizer + self.activations + self.overhead
+        return (self.weights + self.adapter + self.gradients + self.optimizer + self.activations
+                + self.overhead)
     @property
-    def total_checkpointed(self)->float: return self.total - self.activations + self.activations_checkpointed
+    def total_checkpointed(self)->float:
+        return self.total - self.activations + self.activations_checkpointed
     @property
     def fits(self)->str:
         "'yes', 'with gradient checkpointing', 'no', or 'unknown' (no GPU named)"
@@ -256,70 +269,76 @@ class MemoryEstimate:
         if self.total <= self.usable_gb: return 'yes'
         return 'with gradient checkpointing' if self.total_checkpointed <= self.usable_gb else 'no'
     def __str__(self):
-        return (f"{self.method}: weights {self.weights:.2f} + adapter {self.adapter:.2f} + grads {self.gradients:.2f} "
-                f"+ optimizer {self.optimizer:.2f} + activations {self.activations:.2f} (checkpointed "
-                f"{self.activations_checkpointed:.2f}) + overhead {self.overhead:.2f} = {self.total:.1f} GB "
-                f"({self.total_checkpointed:.1f} GB checkpointed); fits {self.gpu or '?'} ({self.usable_gb} GB): "
-                f"{self.fits}")
+        return (f"{self.method}: weights {self.weights:.2f} + adapter {self.adapter:.2f} + grads "
+                f"{self.gradients:.2f} + optimizer {self.optimizer:.2f} + activations "
+                f"{self.activations:.2f} (checkpointed {self.activations_checkpointed:.2f}) + "
+                f"overhead {self.overhead:.2f} = {self.total:.1f} GB ({self.total_checkpointed:.1f} "
+                f"GB checkpointed); fits {self.gpu or '?'} ({self.usable_gb} GB): {self.fits}")
 
 # %% ../nbs/04_adapters.ipynb #c3c03fad
-GPU_MEMORY_GB = {'T4': 15.0, 'V100': 15.5, 'P100': 15.5, 'L4': 22.0, 'A10G': 22.0, 'RTX 3090': 23.5, 'RTX 4090': 23.5,
-                 'A100-40GB': 39.5, 'A100-80GB': 79.0, 'H100': 79.0}  # usable GB per GPU (T4: 16 GB card, ~15 usable)
-GPU_DTYPE = {'T4': torch.float16, 'V100': torch.float16, 'P100': torch.float16}  # no bf16 on these; bf16 on the rest
+# usable GB per GPU (a T4 is a 16 GB card with ~15 usable)
+GPU_MEMORY_GB = {'T4': 15.0, 'V100': 15.5, 'P100': 15.5, 'L4': 22.0, 'A10G': 22.0, 'RTX 3090': 23.5,
+                 'RTX 4090': 23.5, 'A100-40GB': 39.5, 'A100-80GB': 79.0, 'H100': 79.0}
+GPU_DTYPE = {'T4': torch.float16, 'V100': torch.float16, 'P100': torch.float16}  # others: bf16
 METHODS = ('full', 'lora', 'adalora', 'qlora')
 GB = 2**30
 
-def estimate_memory(model_or_config, # a model (any device, also `meta`), a transformers config, or a local config path
-                    method:str|None=None, # 'full', 'lora', 'adalora' or 'qlora'; None: the model's adapter, else 'lora'
+def estimate_memory(model_or_config, # a model (any device, also `meta`), a config, or a config path
+                    method:str|None=None, # 'full', 'lora', 'adalora', 'qlora'; None: the model's adapter
                     seq_len:int=2048, # tokens per sequence
                     batch_size:int=1, # sequences per step (per device)
-                    gpu:str|float|None='T4', # a name from `GPU_MEMORY_GB`, usable GB as a number, or None
+                    gpu:str|float|None='T4', # a name from `GPU_MEMORY_GB`, usable GB, or None
                     r:int=16, # LoRA rank (AdaLoRA: `init_r`)
                     targets:list|None=None, # adapted layers; None: `find_targets(model)`
-                    dropout:float=0.05, # LoRA dropout (> 0 keeps a masked copy of each adapted layer's input)
-                    optimizer:str='adamw', # 'adamw', 'adamw_8bit', 'paged_adamw_8bit', 'adafactor', 'sgd', ...
+                    dropout:float=0.05, # LoRA dropout (> 0 keeps a masked copy of each adapted input)
+                    optimizer:str='adamw', # 'adamw', 'adamw_8bit', 'paged_adamw_8bit', 'adafactor'...
                     dtype:torch.dtype|None=None, # compute dtype; None: fp16 on T4/V100, else bf16
                     double_quant:bool=True, # QLoRA double quantisation of the absmax constants
                    )->MemoryEstimate:
-    "Estimate GPU memory for training `model_or_config` with `method` at `seq_len` x `batch_size`, and if it fits `gpu`"
+    "GPU memory to train `model_or_config` with `method` on `batch_size` x `seq_len` tokens"
     model = _meta_model(model_or_config)
     peft_cfg = next(iter((getattr(model, 'peft_config', None) or {}).values()), None)
     four_bit = bool(getattr(model, 'is_loaded_in_4bit', False))
-    if method is None: method = 'adalora' if peft_cfg and is_adalora(model) else 'qlora' if four_bit else 'lora'
-    if method not in METHODS: raise ValueError(f"method={method!r}: use 'full', 'lora', 'adalora' or 'qlora'")
+    if method is None:
+        method = 'adalora' if peft_cfg and is_adalora(model) else 'qlora' if four_bit else 'lora'
+    if method not in METHODS: raise ValueError(f"method={method!r}: use 'full', 'lora', 'adalora' "
+                                               "or 'qlora'")
     opt_bytes = _opt_bytes(optimizer)
     key = None if gpu is None or isinstance(gpu, (int, float)) else _gpu_key(gpu)
     usable = float(gpu) if isinstance(gpu, (int, float)) else GPU_MEMORY_GB.get(key)
     b = torch.tensor([], dtype=dtype or GPU_DTYPE.get(key, torch.bfloat16)).element_size()
     params, lora_params, shapes, r, dropout = _adapted(model, peft_cfg, method, targets, r, dropout)
     trainable, weights, opt_of = _weight_terms(model, method, params, lora_params, b, double_quant)
-    acts, acts_ckpt = _activation_terms(model.config, method, shapes, r, dropout, seq_len * batch_size, b)
-    return MemoryEstimate(method, key or (None if gpu is None else f"{gpu} GB"), usable, params, trainable,
-                          weights/GB, (0 if method == 'full' else trainable * 4)/GB, trainable * 4/GB,
-                          opt_of * opt_bytes/GB, acts/GB, acts_ckpt/GB, 0.5)
+    T = seq_len * batch_size
+    acts, acts_ckpt = _activation_terms(model.config, method, shapes, r, dropout, T, b)
+    name = key or (None if gpu is None else f"{gpu} GB")
+    adapter = 0 if method == 'full' else trainable * 4
+    return MemoryEstimate(method, name, usable, params, trainable, weights/GB, adapter/GB,
+                          trainable * 4/GB, opt_of * opt_bytes/GB, acts/GB, acts_ckpt/GB, 0.5)
 
 # %% ../nbs/04_adapters.ipynb #0c5cab9a
 KNOWN_SIZES = {  # hidden, intermediate, layers, heads, kv heads, head dim, vocab, tied embeddings
     '135M': (576, 1536, 30, 9, 3, 64, 49152, True),     # SmolLM2-135M
     '1B': (2048, 8192, 16, 32, 8, 64, 128256, True),    # Llama-3.2-1B
     '3B': (3072, 8192, 28, 24, 8, 128, 128256, True),   # Llama-3.2-3B
-    '7B': (4096, 11008, 32, 32, 32, 128, 32000, False), # Llama-2-7B / OpenLLaMA-7B (the Lex Fridman podcast QLoRA)
+    '7B': (4096, 11008, 32, 32, 32, 128, 32000, False), # Llama-2-7B, OpenLLaMA-7B (Lex Fridman QLoRA)
 }
 
 def known_config(size:str, # a key of `KNOWN_SIZES`
                 ):
-    "A `LlamaConfig` with the architecture numbers of a common model `size` ('135M', '1B', '3B', '7B')"
+    "A `LlamaConfig` with the architecture numbers of a common `size` ('135M', '1B', '3B', '7B')"
     from transformers import LlamaConfig
-    if size not in KNOWN_SIZES: raise ValueError(f"size={size!r}: known sizes are {list(KNOWN_SIZES)}")
+    if size not in KNOWN_SIZES: raise ValueError(f"size={size!r}: known sizes are "
+                                                 f"{list(KNOWN_SIZES)}")
     h, i, L, nh, kv, hd, v, tied = KNOWN_SIZES[size]
     return LlamaConfig(hidden_size=h, intermediate_size=i, num_hidden_layers=L, num_attention_heads=nh,
                        num_key_value_heads=kv, head_dim=hd, vocab_size=v, tie_word_embeddings=tied)
 
 @_delegates(estimate_memory, but=('model_or_config', 'method'))
-def memory_table(sizes=('135M', '1B', '3B', '7B'), # keys of `KNOWN_SIZES`, or (name, model_or_config) pairs
+def memory_table(sizes=('135M', '1B', '3B', '7B'), # `KNOWN_SIZES` keys, or (name, model_or_config)
                  methods=METHODS, # the methods to estimate for each size
                  **kwargs):
-    "A pandas DataFrame of `estimate_memory` totals (GB) for each size x method, with whether each fits"
+    "A DataFrame of `estimate_memory` totals (GB) for each size x method, with whether each fits"
     import pandas as pd
     rows = []
     for s in sizes:
@@ -327,16 +346,17 @@ def memory_table(sizes=('135M', '1B', '3B', '7B'), # keys of `KNOWN_SIZES`, or (
         model = _meta_model(src)
         for m in methods:
             e = estimate_memory(model, m, **kwargs)
-            rows.append(dict(size=name, method=m, params_M=round(e.params/1e6), trainable_M=round(e.trainable/1e6, 1),
-                             weights=round(e.weights, 2), optimizer_etc=round(e.adapter + e.gradients + e.optimizer, 2),
+            rows.append(dict(size=name, method=m, params_M=round(e.params/1e6),
+                             trainable_M=round(e.trainable/1e6, 1), weights=round(e.weights, 2),
+                             optimizer_etc=round(e.adapter + e.gradients + e.optimizer, 2),
                              activations=round(e.activations, 2), total=round(e.total, 1),
                              total_checkpointed=round(e.total_checkpointed, 1), fits=e.fits))
     return pd.DataFrame(rows)
 
 # %% ../nbs/04_adapters.ipynb #7c026499
-FULL_PARAMETER_OPTIMIZERS = ('galore', 'apollo', 'lomo', 'adalomo')  # transformers optimizers that update base weights
+FULL_PARAMETER_OPTIMIZERS = ('galore', 'apollo', 'lomo', 'adalomo')  # they update the base weights
 
-def check_config(model_or_config, # a model (any device), a transformers config, or a local config path
+def check_config(model_or_config, # a model (any device), a transformers config, or a config path
                  method:str='lora', # 'full', 'lora', 'adalora' or 'qlora'
                  r:int=16, # LoRA rank (AdaLoRA: init_r)
                  alpha:float=32, # `lora_alpha`, the scaling numerator
@@ -350,12 +370,13 @@ def check_config(model_or_config, # a model (any device), a transformers config,
                  optimizer:str|None=None, # a `TrainingArguments.optim` name
                  gradient_checkpointing:bool=False, # recompute activations in backward
                  use_reentrant:bool=False, # torch's reentrant checkpoint flavour
-                 input_grads:bool=False, # will `enable_input_require_grads()` be called (the builders do)
+                 input_grads:bool=False, # will `enable_input_require_grads()` be called? (builders do)
                  packing:bool=False, # will samples be packed into shared rows
-                 max_len:int|None=None, # longest row (tokens) to train on; checked against the model's positions
+                 max_len:int|None=None, # longest row (tokens); checked against the model's positions
                 )->dict: # resolved settings: dtype, targets, task_type, warnings
-    "Raise `ValueError` listing every option of a training setup that can't work with the others; return what resolved"
-    if method not in METHODS: raise ValueError(f"method={method!r}: use 'full', 'lora', 'adalora' or 'qlora'")
+    "Raise `ValueError` listing every option that can't work with the others; else the resolved setup"
+    if method not in METHODS: raise ValueError(f"method={method!r}: use 'full', 'lora', 'adalora' "
+                                               "or 'qlora'")
     problems, warns = [], []
     model = _meta_model(model_or_config)
     dt = _resolve_dtype(dtype, device, problems, warns)
@@ -364,55 +385,60 @@ def check_config(model_or_config, # a model (any device), a transformers config,
     if method == 'adalora': _check_schedule(total_steps, tinit, tfinal, problems)
     _check_optimizer(method, optimizer, device, problems)
     if gradient_checkpointing and use_reentrant and adapter and not input_grads:
-        problems.append("gradient checkpointing with use_reentrant=True on a frozen base gives the adapters no "
-                        "gradient: set input_grads=True (model.enable_input_require_grads()) or use_reentrant=False.")
+        problems.append("gradient checkpointing with use_reentrant=True on a frozen base gives the "
+                        "adapters no gradient: set input_grads=True "
+                        "(model.enable_input_require_grads()) or use_reentrant=False.")
     if packing: _check_packing(model_or_config, model, problems)
     if max_len is not None: _check_max_len(model, max_len, problems, warns)
-    if problems: raise ValueError(f"These settings don't go together ({type(model).__name__}, method={method!r}):\n- "
-                                  + '\n- '.join(problems))
+    if problems: raise ValueError(f"These settings don't go together ({type(model).__name__}, "
+                                  f"method={method!r}):\n- " + '\n- '.join(problems))
     for w in warns: warnings.warn(w)
-    return dict(dtype=dt, targets=targets if adapter else None, task_type=task_type(model), warnings=warns)
+    targets = targets if adapter else None
+    return dict(dtype=dt, targets=targets, task_type=task_type(model), warnings=warns)
 
 # %% ../nbs/04_adapters.ipynb #0579ac7b
 def save_adapter(model, # a PeftModel
                  path, # folder to write
                  tok=None, # optionally save the tokenizer beside it
                 )->Path:
-    "Save the adapters of `model` in peft's format to `path` (loadable with `peft.PeftModel.from_pretrained`)"
+    "Save the adapters of `model` to `path` in peft's format (`PeftModel.from_pretrained` loads it)"
     if not hasattr(model, 'peft_config'):
-        raise ValueError(f"save_adapter: {type(model).__name__} has no adapters; build one with lora/adalora/qlora")
+        raise ValueError(f"save_adapter: {type(model).__name__} has no adapters; build one with "
+                         "lora/adalora/qlora")
     path = Path(path)
     model.save_pretrained(path)
     if tok is not None: tok.save_pretrained(path)
     return path
 
 def load_adapter(path, # folder written by `save_adapter` (or any peft adapter folder)
-                 base=None, # a model, a hub id/path, or None: the base named in the adapter's config
+                 base=None, # a model, a hub id/path, or None: the base the adapter's config names
                  trainable:bool=False, # load the adapters trainable (to continue training)
                  load_in_4bit:bool=False, # load a named base in 4-bit NF4 (for a QLoRA adapter)
                  device:str|None=None, # where a named base goes (None: CUDA when present)
                  dtype='auto', # a named base's dtype
                 ):
-    "A `PeftModel`: the adapters in `path` on `base`; a broken folder or an adapter for another model is an error"
+    "A `PeftModel`: the adapters in `path` on `base`; a broken folder or another model's is refused"
     from peft import PeftConfig, PeftModel
     local = Path(path).expanduser()
-    hub = not local.exists() and re.fullmatch(r'[\w.-]+/[\w.-]+', str(path)) and not str(path).startswith(('.', '~'))
+    hub_id = re.fullmatch(r'[\w.-]+/[\w.-]+', str(path)) and not str(path).startswith(('.', '~'))
+    hub = not local.exists() and hub_id
     where = str(path) if hub else str(local)
     weights = None if hub else _adapter_weights(local)
     cfg = PeftConfig.from_pretrained(where)
     if base is None or isinstance(base, (str, Path)):
-        base = _load_base(str(base or cfg.base_model_name_or_path), cfg, load_in_4bit, device, dtype)
+        name = str(base or cfg.base_model_name_or_path)
+        base = _load_base(name, cfg, load_in_4bit, device, dtype)
     with peft_compat(), warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='Found missing adapter keys')  # _check_keys raises instead
+        warnings.filterwarnings('ignore', message='Found missing adapter keys')  # _check_keys raises
         model = PeftModel.from_pretrained(base, where, is_trainable=trainable)
     if weights is not None: _check_keys(model, weights, cfg)
     return model
 
 # %% ../nbs/04_adapters.ipynb #fff34111
 def merge(model, # a PeftModel (LoRA, AdaLoRA or QLoRA); consumed
-          dtype:torch.dtype|None=None, # dtype of the merged model; None: the compute dtype (QLoRA) or the base's
+          dtype:torch.dtype|None=None, # merged model's; None: the base's (QLoRA: its compute dtype)
          ):
-    "A standalone transformers model with the adapters of `model` merged in; a 4-bit base is de-quantised first"
+    "A standalone transformers model with the adapters of `model` merged in (4-bit: de-quantised)"
     if not hasattr(model, 'merge_and_unload'):
         raise ValueError(f"merge: {type(model).__name__} is not a peft model with adapters")
     base = model.get_base_model()
@@ -425,7 +451,7 @@ def merge(model, # a PeftModel (LoRA, AdaLoRA or QLoRA); consumed
 
 def safetensors_problem(path, # a `.safetensors` file
                        )->str|None: # why it can't be read in full, or None when it is complete
-    "Check the header and size of a safetensors file without loading it: a cut-short write shows here"
+    "Check the header and size of a safetensors file without loading it: a cut-short write shows"
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -443,7 +469,7 @@ def find_targets(model:nn.Module, # a transformers model (also on the `meta` dev
                  include_embeddings:bool=False, # also adapt the input embedding
                  include_head:bool=False, # also adapt the output head (`lm_head`)
                 )->list: # module-name suffixes for `LoraConfig.target_modules`, in model order
-    "Names of the layers of `model` that LoRA can adapt: linear, GPT-2 `Conv1D`, 4/8-bit linear; not the head"
+    "Names of the layers of `model` LoRA can adapt (linear, GPT-2 `Conv1D`, 4/8-bit); not the head"
     excluded, inp = _excluded_modules(model, include_embeddings, include_head), None
     if include_embeddings:
         try: inp = model.get_input_embeddings()
@@ -463,7 +489,8 @@ def _adaptable(m:nn.Module)->bool:
 def _excluded_modules(model, include_embeddings=False, include_head=False)->set:
     "Ids of the output head and input embeddings of `model` (the ones `find_targets` leaves out)"
     out = set()
-    for getter, keep in (('get_output_embeddings', include_head), ('get_input_embeddings', include_embeddings)):
+    getters = (('get_output_embeddings', include_head), ('get_input_embeddings', include_embeddings))
+    for getter, keep in getters:
         try: m = getattr(model, getter)() if hasattr(model, getter) else None
         except (NotImplementedError, AttributeError): m = None
         if m is not None and not keep: out.add(id(m))
@@ -471,27 +498,28 @@ def _excluded_modules(model, include_embeddings=False, include_head=False)->set:
 
 # %% ../nbs/04_adapters.ipynb #ed0d5c2b
 def task_type(model_or_config, # a model or its config
-              override:str|None=None, # 'CAUSAL_LM', 'SEQ_2_SEQ_LM' (or peft's `TaskType`) to force one
+              override:str|None=None, # 'CAUSAL_LM', 'SEQ_2_SEQ_LM' (or a peft `TaskType`) to force
              )->str:
-    "peft task type of `model_or_config`: 'SEQ_2_SEQ_LM' for encoder-decoder configs, else 'CAUSAL_LM'"
+    "peft task type of `model_or_config`: 'SEQ_2_SEQ_LM' for encoder-decoders, else 'CAUSAL_LM'"
     from peft import TaskType
     if override is not None:
         try: return TaskType(str(getattr(override, 'value', override)).upper()).value
         except ValueError: raise ValueError(
-            f"task_type={override!r} is not a peft TaskType; use one of {[t.value for t in TaskType]}") from None
+            f"task_type={override!r} is not a peft TaskType; use one of "
+            f"{[t.value for t in TaskType]}") from None
     cfg = getattr(model_or_config, 'config', model_or_config)
     return 'SEQ_2_SEQ_LM' if is_seq2seq(cfg) else 'CAUSAL_LM'
 
 _task_type = task_type  # the builders' `task_type=` argument shadows the function's name
 
 # %% ../nbs/04_adapters.ipynb #5029c9b7
-# peft 0.21 calls transformers' old checkpointing names, deprecated in transformers 5.24 (peft's calls, not ours)
-_PEFT_DEPRECATIONS = (r'`(is_gradient_checkpointing|gradient_checkpointing_enable|gradient_checkpointing_disable)` '
-                      r'is deprecated')
+# peft 0.21 calls transformers' old checkpointing names, deprecated in transformers 5.24
+_PEFT_DEPRECATIONS = (r'`(is_gradient_checkpointing|gradient_checkpointing_enable'
+                      r'|gradient_checkpointing_disable)` is deprecated')
 
 @contextmanager
 def peft_compat():
-    "Silence, inside the block, only the deprecation warnings that peft's own calls raise on transformers 5.24"
+    "Silence, inside the block, only the deprecations peft's own calls raise on transformers 5.24"
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message=_PEFT_DEPRECATIONS, category=FutureWarning)
         yield
@@ -506,15 +534,16 @@ def peft_model(model, # the transformers model to wrap (modified in place by pef
 
 def checkpointing_on(model, # a transformers model
                     )->bool:
-    "Whether activation (gradient) checkpointing is on for `model`, under the name this transformers version uses"
-    if hasattr(type(model), 'is_activation_checkpointing'): return bool(model.is_activation_checkpointing)  # 5.24+
+    "Whether activation (gradient) checkpointing is on for `model` (under either name)"
+    if hasattr(type(model), 'is_activation_checkpointing'):  # transformers 5.24+
+        return bool(model.is_activation_checkpointing)
     return bool(getattr(model, 'is_gradient_checkpointing', False))
 
 def set_checkpointing(model, # a transformers model
                       on:bool=True, # switch activation checkpointing on or off
-                      use_reentrant:bool=False, # torch's checkpoint flavour (reentrant needs input grads for adapters)
+                      use_reentrant:bool=False, # torch's flavour (reentrant needs input grads)
                      ):
-    "Switch activation checkpointing of `model` on or off, under the name this transformers version uses"
+    "Switch activation checkpointing of `model` on or off, by this transformers' name for it"
     kw = {'use_reentrant': use_reentrant}
     if hasattr(model, 'activation_checkpointing_enable'):  # transformers >= 5.2x
         if on: model.activation_checkpointing_enable(activation_checkpointing_kwargs=kw)
@@ -524,10 +553,11 @@ def set_checkpointing(model, # a transformers model
 
 # %% ../nbs/04_adapters.ipynb #99ee4336
 def _meta_model(model_or_config):
-    "A model to inspect: `model_or_config` itself, or one built on the meta device from a config / config path"
+    "A model to inspect: `model_or_config`, or one built on the meta device from a config (path)"
     if isinstance(model_or_config, nn.Module): return model_or_config
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, PretrainedConfig
-    cfg = model_or_config if isinstance(model_or_config, PretrainedConfig) else AutoConfig.from_pretrained(str(model_or_config))
+    cfg = model_or_config
+    if not isinstance(cfg, PretrainedConfig): cfg = AutoConfig.from_pretrained(str(model_or_config))
     cls = AutoModelForSeq2SeqLM if is_seq2seq(cfg) else AutoModelForCausalLM
     with torch.device('meta'), quiet_transformers(): return cls.from_config(cfg)
 
@@ -538,15 +568,16 @@ def _fan_in_fan_out(model, targets)->bool:
                if any(n == t or n.endswith('.' + t) for t in targets))
 
 # %% ../nbs/04_adapters.ipynb #4284c04d
-_OPT_BYTES = {'adamw': 8, 'adamw_torch': 8, 'adamw_torch_fused': 8, 'paged_adamw_32bit': 8, 'adamw_8bit': 2,
-              'paged_adamw_8bit': 2, 'adamw_bnb_8bit': 2, 'adafactor': 4, 'sgd': 0}
+_OPT_BYTES = {'adamw': 8, 'adamw_torch': 8, 'adamw_torch_fused': 8, 'paged_adamw_32bit': 8,
+              'adamw_8bit': 2, 'paged_adamw_8bit': 2, 'adamw_bnb_8bit': 2, 'adafactor': 4, 'sgd': 0}
 
 def _opt_bytes(optimizer:str)->int:
     "Optimizer-state bytes per trainable parameter for a `TrainingArguments.optim` name"
     o = str(getattr(optimizer, 'value', optimizer)).lower()
     if o in _OPT_BYTES: return _OPT_BYTES[o]
     if 'adam' in o or 'lion' in o: return 2 if '8bit' in o else 8 if 'adam' in o else 4
-    raise ValueError(f"optimizer={optimizer!r} unknown to estimate_memory; use one of {list(_OPT_BYTES)}")
+    raise ValueError(f"optimizer={optimizer!r} unknown to estimate_memory; use one of "
+                     f"{list(_OPT_BYTES)}")
 
 def _gpu_key(gpu)->str|None:
     "The `GPU_MEMORY_GB` key of a GPU name"
@@ -554,16 +585,19 @@ def _gpu_key(gpu)->str|None:
     g = str(gpu).upper().replace('TESLA ', '').replace('NVIDIA ', '').replace('GEFORCE ', '')
     for k in sorted(GPU_MEMORY_GB, key=len, reverse=True):
         if k.upper() in g or g in k.upper(): return k
-    raise ValueError(f"gpu={gpu!r} is not one of {list(GPU_MEMORY_GB)}; pass one of those or a number of usable GB")
+    raise ValueError(f"gpu={gpu!r} is not one of {list(GPU_MEMORY_GB)}; pass one of those or a "
+                     "number of usable GB")
 
 def _numel(p)->int:
     "Parameter count of `p`, also for a packed bitsandbytes 4-bit weight"
     qs = getattr(p, 'quant_state', None)
-    return math.prod(qs.shape) if qs is not None and getattr(qs, 'shape', None) is not None else p.numel()
+    packed = qs is not None and getattr(qs, 'shape', None) is not None
+    return math.prod(qs.shape) if packed else p.numel()
 
 def _dims(cfg)->tuple:
     "(hidden, layers, heads, kv width, intermediate, vocab) of a transformers config"
-    g = lambda *names, default=None: next((getattr(cfg, n) for n in names if getattr(cfg, n, None) is not None), default)
+    def g(*names, default=None):
+        return next((getattr(cfg, n) for n in names if getattr(cfg, n, None) is not None), default)
     h = g('hidden_size', 'n_embd', 'd_model')
     enc_dec = g('encoder_layers', default=0) + g('decoder_layers', default=0)
     layers = enc_dec if is_seq2seq(cfg) else g('num_hidden_layers', 'n_layer')
@@ -577,20 +611,24 @@ def _adapted(model, peft_cfg, method, targets, r, dropout)->tuple:
     "(base parameters, adapter parameters, (in, out) of each adapted layer, rank, dropout)"
     if peft_cfg is not None:  # an adapted model: count what peft built
         r = getattr(peft_cfg, 'init_r', None) if method == 'adalora' else peft_cfg.r
-        adapted = [m for n, m in model.named_modules() if hasattr(m, 'lora_A') and hasattr(m, 'base_layer')]
-        params = sum(_numel(p) for n, p in model.named_parameters() if 'lora_' not in n)
-        lora_params = sum(p.numel() for n, p in model.named_parameters() if 'lora_' in n and p.requires_grad)
-        return params, lora_params, [(m.in_features, m.out_features) for m in adapted], r, peft_cfg.lora_dropout
+        adapted = [m for m in model.modules() if hasattr(m, 'lora_A') and hasattr(m, 'base_layer')]
+        named = list(model.named_parameters())
+        params = sum(_numel(p) for n, p in named if 'lora_' not in n)
+        lora_params = sum(p.numel() for n, p in named if 'lora_' in n and p.requires_grad)
+        shapes = [(m.in_features, m.out_features) for m in adapted]
+        return params, lora_params, shapes, r, peft_cfg.lora_dropout
     targets = find_targets(model) if targets is None else list(targets)
-    adapted = [m for n, m in model.named_modules() if n and any(n == t or n.endswith('.' + t) for t in targets)]
-    shapes = [(m.weight.shape[1], m.weight.shape[0]) if isinstance(m, (nn.Linear, nn.Embedding)) else tuple(m.weight.shape)
+    hit = lambda n: n and any(n == t or n.endswith('.' + t) for t in targets)
+    adapted = [m for n, m in model.named_modules() if hit(n)]
+    io_shape = lambda w: (w.shape[1], w.shape[0])  # nn.Linear and nn.Embedding store (out, in)
+    shapes = [io_shape(m.weight) if isinstance(m, (nn.Linear, nn.Embedding)) else tuple(m.weight.shape)
               for m in adapted]
     lora_params = sum(r * (i + o) + (r if method == 'adalora' else 0) for i, o in shapes)
     return sum(_numel(p) for p in model.parameters()), lora_params, shapes, r, dropout
 
 def _weight_terms(model, method, params, lora_params, b, double_quant)->tuple:
-    "(trainable parameters, bytes of the weights, parameters with optimizer state); `b` bytes per compute element"
-    if method == 'full': return params, params * (4 + b), params  # fp32 master + autocast's half copy
+    "(trainable parameters, bytes of weights, parameters with optimizer state); `b`: bytes per element"
+    if method == 'full': return params, params * (4 + b), params  # fp32 master + a half copy
     if method != 'qlora': return lora_params, params * b, lora_params
     head = _excluded_modules(model)
     q = sum(_numel(m.weight) for n, m in model.named_modules()
@@ -602,7 +640,8 @@ def _activation_terms(cfg, method, shapes, r, dropout, T, b)->tuple:
     "(bytes saved for backward for `T` tokens, the same with gradient checkpointing)"
     h, L, heads, kv, inter, vocab = _dims(cfg)
     layer = (6*h + 4*inter + 2*kv) * b + 4*heads    # bytes per token per layer
-    extra = len(shapes) * r * b + (sum(i for i, _ in shapes) * (b + 1) if dropout > 0 else 0) if method != 'full' else 0
+    dropped = sum(i for i, _ in shapes) * (b + 1) if dropout > 0 else 0  # a masked copy of each input
+    extra = len(shapes) * r * b + dropped if method != 'full' else 0
     logits = vocab * (4 + b + 4)
     return T * (L * layer + extra + logits), T * (L * h * b + layer + extra / max(L, 1) + logits)
 
@@ -610,53 +649,61 @@ def _activation_terms(cfg, method, shapes, r, dropout, T, b)->tuple:
 def _dtype_name(dtype)->str:
     if dtype is None or dtype == 'auto': return 'auto'
     d = str(dtype).replace('torch.', '')
-    return {'bf16': 'bfloat16', 'fp16': 'float16', 'half': 'float16', 'fp32': 'float32', 'float': 'float32'}.get(d, d)
+    short = {'bf16': 'bfloat16', 'fp16': 'float16', 'half': 'float16', 'fp32': 'float32',
+             'float': 'float32'}
+    return short.get(d, d)
 
 def _resolve_dtype(dtype, device, problems, warns):
-    "The compute dtype for `dtype` on `device`, noting conflicts in `problems` and automatic switches in `warns`"
+    "The compute dtype for `dtype` on `device`; conflicts go to `problems`, switches to `warns`"
     plan = pick_device(device, None)
     name = _dtype_name(dtype)
     if name == 'auto':
         if plan.device.startswith('cuda') and plan.dtype == torch.float16:
-            warns.append(f"{plan.gpu_name} has no bf16, so training runs in float16 (fp16 mixed precision).")
+            warns.append(f"{plan.gpu_name} has no bf16, so training runs in float16 (fp16 mixed "
+                         "precision).")
         return plan.dtype
     dt = getattr(torch, name, None)
     if not isinstance(dt, torch.dtype) or dt not in (torch.float16, torch.bfloat16, torch.float32):
-        problems.append(f"dtype={dtype!r} can't be a compute dtype: use 'auto', 'float16', 'bfloat16' or 'float32'.")
+        problems.append(f"dtype={dtype!r} can't be a compute dtype: use 'auto', 'float16', "
+                        "'bfloat16' or 'float32'.")
         return plan.dtype
     index = int(plan.device.split(':')[1]) if ':' in plan.device else 0
     if dt == torch.bfloat16 and plan.device.startswith('cuda') and not supports_bf16(index):
-        problems.append(f"dtype='bfloat16' but {plan.gpu_name} has no bf16 (e.g. a T4): use dtype='float16' "
-                        "(or 'auto', which picks it).")
+        problems.append(f"dtype='bfloat16' but {plan.gpu_name} has no bf16 (e.g. a T4): use "
+                        "dtype='float16' (or 'auto', which picks it).")
         return torch.float16
     return dt
 
 # %% ../nbs/04_adapters.ipynb #2341eaed
 def _check_lora(model, r, alpha, dropout, targets, problems)->list:
     "The targets (all adaptable layers when None), checking the rank, alpha, dropout and targets"
-    if not (isinstance(r, int) and r > 0): problems.append(f"r={r!r}: the rank must be a positive integer (8-64 is usual).")
-    if not alpha > 0: problems.append(f"alpha={alpha!r}: lora_alpha must be > 0 (the update is scaled by alpha/r; "
-                                      "2*r is usual).")
+    if not (isinstance(r, int) and r > 0): problems.append(f"r={r!r}: the rank must be a positive "
+                                                           "integer (8-64 is usual).")
+    if not alpha > 0: problems.append(f"alpha={alpha!r}: lora_alpha must be > 0 (the update is "
+                                      "scaled by alpha/r; 2*r is usual).")
     if not 0 <= dropout < 1: problems.append(f"dropout={dropout!r}: must be in [0, 1).")
-    targets = find_targets(model) if targets is None else [targets] if isinstance(targets, str) else list(targets)
+    if targets is None: targets = find_targets(model)
+    targets = [targets] if isinstance(targets, str) else list(targets)
     _check_targets(model, targets, problems)
     return targets
 
 def _check_targets(model, targets, problems):
     names = [n for n, _ in model.named_modules() if n]
     missing = [t for t in targets if not any(n == t or n.endswith('.' + t) for n in names)]
-    if missing: problems.append(f"target modules {missing} are not in {type(model).__name__}; its adaptable layers are "
-                                f"{find_targets(model)} (pass targets=None to use them all).")
+    if missing: problems.append(f"target modules {missing} are not in {type(model).__name__}; its "
+                                f"adaptable layers are {find_targets(model)} (pass targets=None to "
+                                "use them all).")
     mods = dict(model.named_modules())
-    bad = sorted({t for t in targets if t not in missing for n, m in mods.items() if (n == t or n.endswith('.' + t))
-                  and not (_adaptable(m) or isinstance(m, nn.Embedding))})
-    if bad: problems.append(f"target modules {bad} name containers, not layers LoRA can wrap; use layers such as "
-                            f"{find_targets(model)}.")
+    named = lambda t: [m for n, m in mods.items() if n == t or n.endswith('.' + t)]
+    bad = sorted({t for t in targets if t not in missing for m in named(t)
+                  if not (_adaptable(m) or isinstance(m, nn.Embedding))})
+    if bad: problems.append(f"target modules {bad} name containers, not layers LoRA can wrap; use "
+                            f"layers such as {find_targets(model)}.")
 
 def _check_schedule(total_steps, tinit, tfinal, problems):
     if not total_steps or total_steps <= 0:
-        problems.append("AdaLoRA needs the schedule length: pass total_steps (= max_steps of the run, or "
-                        "epochs * ceil(len(dataset) / (batch_size * grad_accum))).")
+        problems.append("AdaLoRA needs the schedule length: pass total_steps (= max_steps of the "
+                        "run, or epochs * ceil(len(dataset) / (batch_size * grad_accum))).")
     elif tinit + tfinal >= total_steps:
         problems.append(f"AdaLoRA tinit={tinit} + tfinal={tfinal} leave no rank-allocation phase in "
                         f"total_steps={total_steps}: lower them.")
@@ -667,55 +714,64 @@ def _check_optimizer(method, optimizer, device, problems):
     opt = (optimizer or '').lower()
     full = any(opt.startswith(o) for o in FULL_PARAMETER_OPTIMIZERS)
     if method == 'qlora':
-        if full: problems.append(f"optimizer={optimizer!r} updates full base weights, which are frozen 4-bit here: use "
-                                 "'paged_adamw_8bit', 'paged_adamw_32bit' or 'adamw_torch'.")
+        if full: problems.append(f"optimizer={optimizer!r} updates full base weights, which are "
+                                 "frozen 4-bit here: use 'paged_adamw_8bit', 'paged_adamw_32bit' "
+                                 "or 'adamw_torch'.")
         if pick_device(device, None).device == 'mps':
-            problems.append("4-bit bitsandbytes doesn't run on Apple 'mps': use device='cpu' or a CUDA GPU.")
+            problems.append("4-bit bitsandbytes doesn't run on Apple 'mps': use device='cpu' or a "
+                            "CUDA GPU.")
     elif method != 'full' and full:
-        problems.append(f"optimizer={optimizer!r} is a full-parameter optimizer and ignores LoRA adapters: use "
-                        "'adamw_torch' or 'adamw_8bit'.")
+        problems.append(f"optimizer={optimizer!r} is a full-parameter optimizer and ignores LoRA "
+                        "adapters: use 'adamw_torch' or 'adamw_8bit'.")
 
 def _check_packing(model_or_config, model, problems):
-    "A real model is probed for packed-sample isolation, a config looked up (`finetune_kit.tokens.check_packing`)"
+    "A real model is probed for packed-sample isolation, a config looked up (`check_packing`)"
     from finetune_kit.tokens import check_packing
     real = isinstance(model_or_config, nn.Module) and model.device.type != 'meta'
     try: check_packing(model if real else model.config)
     except ValueError as e: problems.append(str(e))
 
 def _check_max_len(model, max_len, problems, warns):
-    "Rows longer than a learned position table crash the model; longer than rotary positions, a warning"
+    "Rows longer than a learned position table crash the model; beyond rotary positions, a warning"
     from finetune_kit.tokens import position_limit
     limit, hard = position_limit(model)
     if limit and max_len > limit and hard:
-        problems.append(f"max_len={max_len}: {type(model).__name__} has {limit} positions, so longer rows fail "
-                        "inside its embedding (a device-side assert on CUDA). Tokenize with max_len<={limit}.")
+        problems.append(f"max_len={max_len}: {type(model).__name__} has {limit} positions, so "
+                        "longer rows fail inside its embedding (a device-side assert on CUDA). "
+                        f"Tokenize with max_len<={{limit}}.")
     elif limit and max_len > limit:
-        warns.append(f"max_len={max_len} is beyond the {limit} positions {type(model).__name__} was trained on.")
+        warns.append(f"max_len={max_len} is beyond the {limit} positions {type(model).__name__} was "
+                     "trained on.")
 
 # %% ../nbs/04_adapters.ipynb #0b0068fb
 def _adapter_weights(path:Path)->Path:
-    "The weights file of the adapter folder `path`, once the folder is checked complete (errors say what to do)"
-    redo = "Use another copy (fit keeps the newest checkpoint-N folders in its output_dir) or save the adapter again."
+    "The weights file of the adapter folder `path`, once the folder is checked complete"
+    redo = ("Use another copy (fit keeps the newest checkpoint-N folders in its output_dir) or save the "
+            "adapter again.")
     if not path.is_dir(): raise FileNotFoundError(
-        f"load_adapter: {path} is not a folder. Pass the folder save_adapter or fit wrote (fit: <output_dir>/adapter).")
+        f"load_adapter: {path} is not a folder. Pass the folder save_adapter or fit wrote "
+        "(fit: <output_dir>/adapter).")
     have = sorted(p.name for p in path.iterdir())
     cfg = path/'adapter_config.json'
     if not cfg.exists(): raise FileNotFoundError(
-        f"load_adapter: {path} has no adapter_config.json (it holds {have[:8]}), so it is not a peft adapter folder. "
-        f"{redo}")
+        f"load_adapter: {path} has no adapter_config.json (it holds {have[:8]}), so it is not a peft "
+        f"adapter folder. {redo}")
     try: json.loads(cfg.read_text(encoding='utf-8'))
     except ValueError as e: raise ValueError(
-        f"load_adapter: {cfg} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); its save was cut short. "
-        f"{redo}") from None
-    weights = next((path/n for n in ('adapter_model.safetensors', 'adapter_model.bin') if (path/n).exists()), None)
+        f"load_adapter: {cfg} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); its save "
+        f"was cut short. {redo}") from None
+    files = [path/n for n in ('adapter_model.safetensors', 'adapter_model.bin') if (path/n).exists()]
+    weights = files[0] if files else None
     if weights is None: raise FileNotFoundError(
-        f"load_adapter: {path} has adapter_config.json but no adapter_model.safetensors (it holds {have[:8]}). {redo}")
+        f"load_adapter: {path} has adapter_config.json but no adapter_model.safetensors (it holds "
+        f"{have[:8]}). {redo}")
     if weights.suffix == '.safetensors' and (why := safetensors_problem(weights)):
         raise ValueError(f"load_adapter: {weights} is {why}; its save was cut short. {redo}")
     return weights
 
+# %% ../nbs/04_adapters.ipynb #3976d342
 def _check_keys(model, weights:Path, cfg):
-    "Raise when the tensors in `weights` aren't exactly the adapter weights `model` has (peft only warns)"
+    "Raise when the tensors in `weights` aren't exactly the adapter weights of `model`"
     from peft import get_peft_model_state_dict
     if weights.suffix == '.safetensors':
         from safetensors import safe_open
@@ -725,25 +781,28 @@ def _check_keys(model, weights:Path, cfg):
     missing, extra = sorted(expected - saved), sorted(saved - expected)
     if not (missing or extra): return
     parts = []
-    if missing: parts.append(f"{len(missing)} adapter weights of the model are not in the file, e.g. {missing[:2]}")
+    if missing: parts.append(f"{len(missing)} adapter weights of the model are not in the file, "
+                             f"e.g. {missing[:2]}")
     if extra: parts.append(f"{len(extra)} tensors in the file match no layer, e.g. {extra[:2]}")
-    raise ValueError(f"load_adapter: {weights} doesn't fit this {type(model.get_base_model()).__name__}: "
-                     f"{'; '.join(parts)}. It was trained on another model (its config names "
-                     f"{cfg.base_model_name_or_path!r}): load it onto that one.")
+    raise ValueError(f"load_adapter: {weights} doesn't fit this "
+                     f"{type(model.get_base_model()).__name__}: {'; '.join(parts)}. It was trained "
+                     f"on another model (its config names {cfg.base_model_name_or_path!r}): load it "
+                     "onto that one.")
 
 def _load_base(name:str, cfg, load_in_4bit:bool, device, dtype):
     "The base model `name` for the adapter config `cfg`, in 4-bit NF4 when `load_in_4bit`"
     from transformers import BitsAndBytesConfig
     kw = {}
     if load_in_4bit:
-        dt = check_config(name, 'qlora', targets=list(cfg.target_modules), dtype=dtype, device=device)['dtype']
-        kw['quantization_config'] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',
-                                                       bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dt)
+        ok = check_config(name, 'qlora', targets=list(cfg.target_modules), dtype=dtype, device=device)
+        kw['quantization_config'] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type='nf4', bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=ok['dtype'])
     return load_model(name, device=device, dtype=dtype, quiet=True, **kw)[0]
 
 # %% ../nbs/04_adapters.ipynb #931d02ca
 def _on_dequantized_base(model, dtype)->tuple:
-    "(`model`'s adapter on its base de-quantised to `dtype` (None: the 4-bit compute dtype), that dtype)"
+    "(`model`'s adapter on its base de-quantised to `dtype` (None: the compute dtype), that dtype)"
     from peft import get_peft_model_state_dict, set_peft_model_state_dict
     name = model.active_adapter
     cfg, sd = model.peft_config[name], get_peft_model_state_dict(model, adapter_name=name)
@@ -762,7 +821,7 @@ def _on_dequantized_base(model, dtype)->tuple:
     return model, dtype
 
 def _unpack_cpu_4bit(model):
-    "Undo bitsandbytes' CPU inference repacking of 4-bit weights (done on the first eval forward), which `dequantize` can't read"
+    "Undo bitsandbytes' CPU repacking of 4-bit weights (first eval forward), which `dequantize` can't read"
     for m in model.modules():
         w = getattr(m, 'weight', None)
         if getattr(getattr(w, 'quant_state', None), 'packing_format_for_cpu', False):
@@ -770,8 +829,9 @@ def _unpack_cpu_4bit(model):
             w.data, w.quant_state = _convert_weight_packed_for_cpu_inverse(w.data, w.quant_state)
 
 def _forget_quantization(model):
-    "After `dequantize`: clear the 4/8-bit flags transformers leaves, so the model is treated as the plain one it is"
+    "After `dequantize`: clear the 4/8-bit flags transformers leaves, so the model counts as plain"
     for name in ('is_loaded_in_4bit', 'is_loaded_in_8bit', 'is_quantized'):
         if name in vars(model): setattr(model, name, False)
     if getattr(model, 'quantization_method', None) is not None: model.quantization_method = None
-    if getattr(model.config, 'quantization_config', None) is not None: del model.config.quantization_config
+    if getattr(model.config, 'quantization_config', None) is not None:
+        del model.config.quantization_config

@@ -11,24 +11,24 @@ import re
 from dataclasses import dataclass, field
 from .chats import Chat, Turn
 
-# %% ../nbs/02_prompts.ipynb #8fda95c8
+# %% ../nbs/02_prompts.ipynb #bf267855
 @dataclass
 class Span:
     "Character span of one turn in a rendered sample"
-    start:int          # where the turn begins (its header included)
-    end:int            # where it ends (after its EOS and separator)
-    train_start:int    # where the response text begins (== train_end for turns that never carry loss)
-    train_end:int      # just after the turn's EOS
-    persona:bool       # the persona's turn (a response)
+    start:int # where the turn begins (its header included)
+    end:int # where it ends (after its EOS and separator)
+    train_start:int # where the response text begins (== train_end for turns that never carry loss)
+    train_end:int # just after the turn's EOS
+    persona:bool # the persona's turn (a response)
 
 @dataclass
 class Rendered:
-    "One rendered sample: its text, its turns' spans and how many turn markers inside messages were neutralised"
-    text:str           # the training text, EOS tokens written out
-    spans:list         # one `Span` per turn, in order; together they cover `text`
-    escaped:int=0      # turn markers inside messages that were broken (see `neutralise`)
+    "One rendered sample: its text, its turns' spans, and how many turn markers in messages were broken"
+    text:str # the training text, EOS tokens written out
+    spans:list # one `Span` per turn, in order; together they cover `text`
+    escaped:int=0 # turn markers inside messages that were broken (see `neutralise`)
 
-# %% ../nbs/02_prompts.ipynb #a99bc7ff
+# %% ../nbs/02_prompts.ipynb #01b51e50
 def _header_rx(*names)->re.Pattern:
     "A Guanaco-style header for any of `names` inside a message: `### Assistant:`, `## Human :`..."
     return re.compile(r'#{2,}\s*(' + '|'.join(map(re.escape, set(names))) + r')\s*:')
@@ -36,9 +36,9 @@ def _header_rx(*names)->re.Pattern:
 @dataclass
 class Guanaco:
     "`### Human: …` / `### Assistant: …` turns, each closed by the tokenizer's EOS"
-    human:str='Human'          # name in the other side's header
-    assistant:str='Assistant'  # name in the persona's header
-    sep:str='\n'               # after each turn's EOS
+    human:str='Human' # name in the other side's header
+    assistant:str='Assistant' # name in the persona's header
+    sep:str='\n' # after each turn's EOS
     kind = 'chat'
 
     def render(self, chat:Chat, # the conversation
@@ -46,7 +46,8 @@ class Guanaco:
                persona=None, # speaker name(s) whose turns are responses; None: `chat.meta['me']`
               )->Rendered:
         "Render `chat` with `tok`'s EOS; the persona's turns are responses"
-        mes, rx, hdr = personas(chat, persona), special_markers(tok), _header_rx(self.human, self.assistant)
+        mes, rx = personas(chat, persona), special_markers(tok)
+        hdr = _header_rx(self.human, self.assistant)
         parts, spans, pos, escaped = [], [], 0, 0
         for t in chat.turns:
             me = t.speaker in mes
@@ -64,8 +65,9 @@ def personas(chat:Chat, # the conversation
             )->set: # the persona's speaker name(s)
     "The persona's speaker name(s) for `chat`: `persona` if given, else `chat.meta['me']`"
     p = persona if persona is not None else chat.meta.get('me')
-    if not p: raise ValueError(f"chat {chat.title!r} (from {chat.source}) has no meta['me']: pass persona='Name' "
-                               "to say whose turns are the responses (the speaker to imitate)")
+    if not p: raise ValueError(f"chat {chat.title!r} (from {chat.source}) has no meta['me']: pass "
+                               "persona='Name' to say whose turns are the responses (the speaker "
+                               "to imitate)")
     return {p} if isinstance(p, str) else set(p)
 
 # %% ../nbs/02_prompts.ipynb #d9c6f30a
@@ -80,7 +82,7 @@ class _Markers:
     def subn(self, repl, text): return self.rx.subn(repl, text)
 
 def special_markers(tok, # a tokenizer
-                   ): # a pattern with `.subn`, or None when `tok` has no multi-character special token
+                   ): # a pattern with `.subn`; None when `tok` has no special token of 2+ characters
     "The special and added tokens of `tok` as one pattern for `neutralise` (cached per tokenizer)"
     key = (id(tok), len(tok))
     if key not in _RX_CACHE:
@@ -91,27 +93,27 @@ def special_markers(tok, # a tokenizer
         _RX_CACHE[key] = _Markers(found) if found else None
     return _RX_CACHE[key]
 
-# %% ../nbs/02_prompts.ipynb #3b2bc2e8
-def neutralise(text:str,        # message text
-               rx,              # pattern of markers with `.subn` (e.g. `special_markers(tok)`), or None
-               header_rx=None,  # compiled pattern of template headers (e.g. `### Assistant:`), rewritten without '#'
-              )->tuple:         # (safe text, number of markers broken)
+# %% ../nbs/02_prompts.ipynb #c00aac76
+def neutralise(text:str, # message text
+               rx, # pattern of markers with `.subn` (e.g. `special_markers(tok)`), or None
+               header_rx=None, # compiled pattern of headers (`### Assistant:`), rewritten without '#'
+              )->tuple: # (safe text, number of markers broken)
     "Break turn markers inside `text` so they cannot start or end a turn"
     n = 0
-    if rx is not None and any(c in text for c in getattr(rx, 'firsts', ' ')):  # cheap pre-check before the regex
+    if rx is not None and any(c in text for c in getattr(rx, 'firsts', ' ')):  # cheap pre-check
         text, n = rx.subn(lambda m: m.group(0)[0] + ZWSP + m.group(0)[1:], text)
     if header_rx is not None and '#' in text:
         text, k = header_rx.subn(lambda m: m.group(1) + ':', text)
         n += k
     return text, n
 
-# %% ../nbs/02_prompts.ipynb #b6367f8a
+# %% ../nbs/02_prompts.ipynb #a512887d
 @dataclass
 class Completion:
     "Format a record: `prompt` (context) then `response` (what to learn), then EOS"
-    response:str='{text}'   # format string of the trained part, e.g. 'Quote by {author}: "{quote}"'
-    prompt:str=''           # format string before it, e.g. '### Human: {prompt}\n### Assistant:'
-    markers:str|None=None   # regex of the template's own headers (one group: the name) to neutralise inside values
+    response:str='{text}' # format string of the trained part, e.g. 'Quote by {author}: "{quote}"'
+    prompt:str='' # format string before it, e.g. '### Human: {prompt}\n### Assistant:'
+    markers:str|None=None # regex of the template's headers (one group: the name), broken inside values
     kind = 'record'
 
     @property
@@ -133,42 +135,46 @@ class Completion:
         p, r = self.parts(rec)
         try: p, r = p.format(**vals), r.format(**vals)
         except KeyError as e:
-            raise KeyError(f"Completion template needs field {e} but the record has {sorted(rec)}") from None
+            raise KeyError(f"Completion template needs field {e}; the record has {sorted(rec)}") from None
         text = p + r + tok.eos_token
         return Rendered(text, [Span(0, len(text), len(p), len(text), True)], escaped)
 
 # %% ../nbs/02_prompts.ipynb #69bf3b6e
 _ALPACA = "Below is an instruction that describes a task"
-_ALPACA_INPUT = (_ALPACA + ", paired with an input that provides further context. Write a response that appropriately "
-                 "completes the request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n")
+_ALPACA_INPUT = (_ALPACA + ", paired with an input that provides further context. Write a response "
+                           "that appropriately completes the request.\n\n### "
+                           "Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n")
 _ALPACA_PLAIN = (_ALPACA + ". Write a response that appropriately completes the request.\n\n"
                  "### Instruction:\n{instruction}\n\n### Response:\n")
 
 class Alpaca(Completion):
     "The Stanford Alpaca prompt (`instruction`, optional `input`) with `output` as the response"
-    def __init__(self): super().__init__(response='{output}', markers=r'#{2,}\s*(Instruction|Input|Response)\s*:')
+    def __init__(self):
+        super().__init__(response='{output}', markers=r'#{2,}\s*(Instruction|Input|Response)\s*:')
     def parts(self, rec):
-        return (_ALPACA_INPUT if str(rec.get('input') or '').strip() else _ALPACA_PLAIN), self.response
+        has_input = bool(str(rec.get('input') or '').strip())
+        return (_ALPACA_INPUT if has_input else _ALPACA_PLAIN), self.response
 
 QUOTES = Completion('Quote by {author}: "{quote}"')  # Steve Kinney's quotes: all trained
 PAIRS = Completion(' {response}', '### Human: {prompt}\n### Assistant:', r'#{2,}\s*(Human|Assistant)\s*:')
 
-# %% ../nbs/02_prompts.ipynb #7da45f69
+# %% ../nbs/02_prompts.ipynb #33fecc3d
 class TemplateRefused(ValueError):
-    "The tokenizer's chat template can't render this conversation as training text; the message says what to use"
+    "The tokenizer's chat template can't render this conversation as training text; the message says why"
 
+# %% ../nbs/02_prompts.ipynb #a9586685
 @dataclass
 class ChatTemplate:
-    "The tokenizer's chat template (`apply_chat_template`), persona -> 'assistant', others -> 'user'"
-    system:str|bool|None=None # system message; None: `chat.meta['system']` if any, else the template's; False: none
-    merge:bool=False          # merge consecutive turns of one role (for templates demanding strict alternation)
-    names:bool=True           # prefix other speakers' names in group chats ("Ana: ...")
+    "The tokenizer's chat template (`apply_chat_template`): persona -> 'assistant', others -> 'user'"
+    system:str|bool|None=None # None: `chat.meta['system']`, else the template's own; False: none
+    merge:bool=False # merge consecutive turns of one role (for templates that demand alternation)
+    names:bool=True # prefix other speakers' names in group chats ("Ana: ...")
     kind = 'chat'
 
     def messages(self, chat:Chat, # the conversation
                  tok, # its tokenizer (for the special tokens to neutralise)
                  persona=None, # speaker name(s) whose turns are responses; None: `chat.meta['me']`
-                )->tuple: # (messages, persona flags: True/False per message, None for the system one, markers broken)
+                )->tuple: # (messages, is-persona flags (None: system), markers broken)
         "The messages handed to `apply_chat_template` for `chat`"
         mes, rx, escaped = personas(chat, persona), special_markers(tok), 0
         group = len({t.speaker for t in chat.turns} - mes) > 1
@@ -182,7 +188,7 @@ class ChatTemplate:
             role = 'assistant' if me else 'user'
             if self.merge and msgs and msgs[-1]['role'] == role: msgs[-1]['content'] += '\n' + text
             elif self.merge and role == 'assistant' and all(m['role'] == 'system' for m in msgs):
-                continue  # a strict template starts with a user turn
+                continue # a strict template starts with a user turn
             else:
                 msgs.append({'role': role, 'content': text})
                 flags.append(me)
@@ -192,9 +198,10 @@ class ChatTemplate:
                tok, # a tokenizer with a chat template
                persona=None, # speaker name(s) whose turns are responses; None: `chat.meta['me']`
               )->Rendered:
-        "Render `chat` with `tok`'s chat template; a response runs from its content to its end-of-turn marker"
+        "Render `chat` with `tok`'s chat template; a response runs from its content to its end of turn"
         if not getattr(tok, 'chat_template', None):
-            raise TemplateRefused("this tokenizer has no chat template; use Guanaco() or set tok.chat_template")
+            raise TemplateRefused("this tokenizer has no chat template; use Guanaco() or set "
+                                  "tok.chat_template")
         msgs, flags, escaped = self.messages(chat, tok, persona)
         suffix = _suffix(tok)
         text, where = _locate(tok, msgs)
@@ -208,21 +215,24 @@ def _apply(tok, msgs, **kw)->str:
         msg = str(e)
         low = msg.lower()
         if 'alternate' in low or 'alternating' in low:
-            fix = "ChatTemplate(merge=True) merges consecutive turns of one speaker side and starts with a user turn"
+            fix = ("ChatTemplate(merge=True) merges consecutive turns of one speaker side and starts with a "
+                   "user turn")
         elif 'system' in low: fix = "ChatTemplate(system=False) drops the system turn"
         else: fix = "Guanaco() needs nothing from the tokenizer but its EOS"
-        raise TemplateRefused(f"the tokenizer's chat template refused this conversation: {msg!r}. Fix: {fix}.") from e
+        raise TemplateRefused(f"the tokenizer's chat template refused this conversation: {msg!r}. "
+                              f"Fix: {fix}.") from e
 
 def _suffix(tok)->str:
     "What the template writes right after an assistant message's content (its end-of-turn marker)"
     s = _apply(tok, [{'role': 'user', 'content': 'QZXU'}, {'role': 'assistant', 'content': 'QZXA'}])
     if 'QZXA' not in s:
-        raise TemplateRefused("the tokenizer's chat template does not write assistant messages verbatim; use Guanaco()")
+        raise TemplateRefused("the tokenizer's chat template does not write assistant messages "
+                              "verbatim; use Guanaco()")
     return s[s.index('QZXA') + 4:]
 
 # %% ../nbs/02_prompts.ipynb #a666bfac
 def _fill(skel:str, marks:list, bodies:list, text:str)->list|None:
-    "Where each of `bodies` lands when it replaces its sentinel of `marks` in `skel`; None unless that gives `text`"
+    "Where each of `bodies` lands when it replaces its sentinel in `skel`; None unless that gives `text`"
     out, where, cur = [], [], 0
     for mark, body in zip(marks, bodies):
         i = skel.find(mark, cur)
@@ -236,23 +246,25 @@ def _fill(skel:str, marks:list, bodies:list, text:str)->list|None:
 
 def _locate(tok, msgs)->tuple:
     "(rendered text, [(start, end)] of each message's content in it)"
-    marks = [f'\ue000{k}\ue001' for k in range(len(msgs))]  # private-use sentinels: exact header positions
+    marks = [f'\ue000{k}\ue001' for k in range(len(msgs))]  # private-use characters: found exactly
     skel = _apply(tok, [{**m, 'content': s} for m, s in zip(msgs, marks)])
     text = _apply(tok, msgs)
     for strip in (False, True):  # some templates trim messages
-        where = _fill(skel, marks, [m['content'].strip() if strip else m['content'] for m in msgs], text)
+        bodies = [m['content'].strip() if strip else m['content'] for m in msgs]
+        where = _fill(skel, marks, bodies, text)
         if where is not None: return text, where
-    raise TemplateRefused("the chat template changes or reorders message text, so response spans can't be located; "
-                          "use Guanaco()")
+    raise TemplateRefused("the chat template changes or reorders message text, so response spans "
+                          "can't be located; use Guanaco()")
 
 # %% ../nbs/02_prompts.ipynb #d1ed0363
 def _template_spans(text:str, where:list, flags:list, suffix:str)->list:
-    "One `Span` per non-system message located at `where` in `text`; `suffix` follows an assistant message"
+    "One `Span` per non-system message at `where` in `text`; `suffix` follows an assistant message"
     eot, spans, prev_end = suffix.rstrip() or suffix, [], 0
     for (i, end), me in zip(where, flags):
         if me is None: continue  # the system message: part of the first turn's header
         if me and not text.startswith(eot, end):
-            raise TemplateRefused(f"the chat template doesn't close assistant turns with {eot!r}; use Guanaco()")
+            raise TemplateRefused(f"the chat template doesn't close assistant turns with {eot!r}; "
+                                  "use Guanaco()")
         close = suffix if text.startswith(suffix, end) else eot if text.startswith(eot, end) else ''
         spans.append(Span(prev_end, end + len(close), i, end + len(eot) if me else i, bool(me)))
         prev_end = end + len(close)

@@ -20,20 +20,20 @@ from .chats import Chat, Turn
 from .prompts import Guanaco, ChatTemplate, Completion, Alpaca, QUOTES, PAIRS, Rendered
 from .prompts import personas as _personas, neutralise, special_markers
 
-# %% ../nbs/03_tokens.ipynb #f406ac69
+# %% ../nbs/03_tokens.ipynb #64b22ae1
 TRAIN_ON, PACK = ('all', 'responses', 'last'), (None, 'chunks', 'multipack')
 
-def tokenize_chats(chats,                  # `Chat`s (or one); the persona is each chat's `meta['me']` unless `persona`
-                   tok,                    # a fast tokenizer (offsets are needed)
-                   max_len:int=2048,       # longest row in tokens
-                   template=None,          # `Guanaco()` (default) or `ChatTemplate(...)` from `finetune_kit.prompts`
-                   train_on:str='responses', # 'all', 'responses' (the persona's turns + EOS) or 'last'
+def tokenize_chats(chats, # `Chat`s (or one); the persona: each chat's `meta['me']`, or `persona`
+                   tok, # a fast tokenizer (offsets are needed)
+                   max_len:int=2048, # longest row in tokens
+                   template=None, # a template from `finetune_kit.prompts`; None: `Guanaco()`
+                   train_on:str='responses', # 'all', 'responses' (persona's turns + EOS) or 'last'
                    pack:str|None='chunks', # None (one row per chat, cut), 'chunks' or 'multipack'
-                   persona=None,           # speaker name(s) to imitate; overrides `chat.meta['me']`
-                   seed:int=0,             # for 'multipack' bin order
-                   batch_size:int=1000,    # conversations per `Dataset.map` batch
-                  ):                       # `datasets.Dataset`: input_ids, labels (+ position_ids), bookkeeping
-    "Tokenize `chats` into rows of at most `max_len` tokens with labels on the tokens chosen by `train_on`"
+                   persona=None, # speaker name(s) to imitate; overrides `chat.meta['me']`
+                   seed:int=0, # for 'multipack' bin order
+                   batch_size:int=1000, # conversations per `Dataset.map` batch
+                  ): # `datasets.Dataset`: input_ids, labels (+ position_ids), bookkeeping
+    "Tokenize `chats` into rows of at most `max_len` tokens, labels on the tokens `train_on` picks"
     template = template or Guanaco()
     if getattr(template, 'kind', None) != 'chat':
         raise ValueError(f"template={template!r} renders records, not chats; use tokenize_records")
@@ -42,16 +42,16 @@ def tokenize_chats(chats,                  # `Chat`s (or one); the persona is ea
     payload = [_chat_payload(c, persona) for c in chats]
     return _tokenize(payload, tok, template, max_len, train_on, pack, seed, batch_size)
 
-# %% ../nbs/03_tokens.ipynb #7f6267ea
-def tokenize_records(records,              # dicts (e.g. quotes, or `chat_pairs` output) or a `datasets.Dataset`
-                     tok,                  # a fast tokenizer
-                     template:Completion=PAIRS, # `QUOTES`, `PAIRS`, `Alpaca()` or any `Completion(response, prompt)`
-                     max_len:int=512,      # longest row; longer samples are cut (counted in `truncated`)
-                     train_on:str='responses', # 'responses' (the template's response part + EOS) or 'all'
-                     pack:str|None=None,   # None (one sample per row) or 'multipack'
-                     seed:int=0,           # for 'multipack'
-                     batch_size:int=1000,  # records per `Dataset.map` batch
-                    ):                     # `datasets.Dataset`: input_ids, labels (+ position_ids), bookkeeping
+# %% ../nbs/03_tokens.ipynb #993d3cb6
+def tokenize_records(records, # dicts (e.g. quotes, or `chat_pairs` output) or a `datasets.Dataset`
+                     tok, # a fast tokenizer
+                     template:Completion=PAIRS, # `QUOTES`, `PAIRS`, `Alpaca()`, any `Completion`
+                     max_len:int=512, # longest row; longer samples are cut (counted in `truncated`)
+                     train_on:str='responses', # 'responses' (the response part + EOS) or 'all'
+                     pack:str|None=None, # None (one sample per row) or 'multipack'
+                     seed:int=0, # for 'multipack'
+                     batch_size:int=1000, # records per `Dataset.map` batch
+                    ): # `datasets.Dataset`: input_ids, labels (+ position_ids), bookkeeping
     "Tokenize one-sample records with a `Completion` template into rows with labels"
     if getattr(template, 'kind', None) != 'record':
         raise ValueError(f"template={template!r} renders chats; use tokenize_chats")
@@ -59,16 +59,16 @@ def tokenize_records(records,              # dicts (e.g. quotes, or `chat_pairs`
     payload = [json.dumps(r, ensure_ascii=False, default=str) for r in records]
     return _tokenize(payload, tok, template, max_len, train_on, pack, seed, batch_size)
 
-# %% ../nbs/03_tokens.ipynb #1d574c1c
-def tokenize_seq2seq(records,              # dicts with a source and a target field (e.g. `chat_pairs` output)
-                     tok,                  # a fast tokenizer
-                     max_len:int=128,      # longest source (its end is kept)
-                     target_max_len:int|None=None, # longest target (its start is kept); None = `max_len`
-                     source:str='prompt',  # field of the encoder's input
+# %% ../nbs/03_tokens.ipynb #5a7404f9
+def tokenize_seq2seq(records, # dicts with a source and a target field (e.g. `chat_pairs` output)
+                     tok, # a fast tokenizer
+                     max_len:int=128, # longest source (its end is kept)
+                     target_max_len:int|None=None, # longest target (its start is kept); None: `max_len`
+                     source:str='prompt', # field of the encoder's input
                      target:str='response',# field of the decoder's target
-                     batch_size:int=1000,  # records per `Dataset.map` batch
-                    ):                     # `Dataset` with input_ids (source), labels (target + EOS), bookkeeping
-    "Source/target rows for an encoder-decoder model; every untruncated target ends in a trained EOS"
+                     batch_size:int=1000, # records per `Dataset.map` batch
+                    ): # `Dataset` with input_ids (source), labels (target + EOS), bookkeeping
+    "Source/target rows for an encoder-decoder model; every whole target ends in a trained EOS"
     from datasets import Dataset
     tmax = target_max_len or max_len
     _check_length(tok, max_len)
@@ -76,59 +76,67 @@ def tokenize_seq2seq(records,              # dicts with a source and a target fi
     recs = list(records)
     for r in recs[:1] + recs[-1:]:
         if source not in r or target not in r:
-            raise KeyError(f"tokenize_seq2seq: record needs fields {source!r} and {target!r}; it has {sorted(r)}")
+            raise KeyError(f"tokenize_seq2seq: record needs fields {source!r} and {target!r}; it "
+                           f"has {sorted(r)}")
     ds = Dataset.from_dict({source: [r[source] for r in recs], target: [r[target] for r in recs],
                             'idx': list(range(len(recs)))})
     key = f"{ds._fingerprint}{tok.name_or_path}{len(tok)}{max_len}{tmax}{source}{target}"
     with _bars(len(recs) >= 20000):
-        return ds.map(_seq2seq_fn(tok, max_len, tmax, source, target), batched=True, batch_size=batch_size,
-                      remove_columns=ds.column_names, features=_features(),
+        return ds.map(_seq2seq_fn(tok, max_len, tmax, source, target), batched=True,
+                      batch_size=batch_size, remove_columns=ds.column_names, features=_features(),
                       new_fingerprint=hashlib.sha1(key.encode()).hexdigest(), desc='tokenizing')
 
-# %% ../nbs/03_tokens.ipynb #9a5116b9
-def check_labels(ds_or_batch,            # tokenized `Dataset`, a collated batch, or a list of rows with 'labels'
-                 tok,                    # tokenizer, for its EOS id
-                 require_eos:bool=True,  # raise when no EOS carries loss
-                 shift:bool=False,       # causal LM labels: a row's first label is never predicted, so it doesn't count
-                )->dict:                 # counts: rows, rows_without_labels, trainable, tokens, eos_trained
-    "Raise `ValueError` when `ds_or_batch` has no trainable label or never trains EOS; else return the counts"
+# %% ../nbs/03_tokens.ipynb #c4705ccf
+def check_labels(ds_or_batch, # tokenized `Dataset`, a collated batch, or rows with 'labels'
+                 tok, # tokenizer, for its EOS id
+                 require_eos:bool=True, # raise when no EOS carries loss
+                 shift:bool=False, # causal LM: a row's first label is never predicted, so don't count it
+                )->dict: # counts: rows, rows_without_labels, trainable, tokens, eos_trained
+    "Raise `ValueError` when `ds_or_batch` trains nothing or never EOS; else return the counts"
     flat, offs = _label_arrays(ds_or_batch)
     on = flat != -100
-    if shift: on[offs[:-1][np.diff(offs) > 0]] = False  # the model predicts token t+1 from t: label 0 has no input
+    if shift: on[offs[:-1][np.diff(offs) > 0]] = False  # token t+1 is predicted from t: not label 0
     cum = np.concatenate([[0], np.cumsum(on)])
     per_row = cum[offs[1:]] - cum[offs[:-1]]
-    stats = dict(rows=len(per_row), rows_without_labels=int((per_row == 0).sum()), trainable=int(on.sum()),
-                 tokens=len(flat), eos_trained=int(((flat == tok.eos_token_id) & on).sum()))
+    stats = dict(rows=len(per_row), rows_without_labels=int((per_row == 0).sum()),
+                 trainable=int(on.sum()), tokens=len(flat),
+                 eos_trained=int(((flat == tok.eos_token_id) & on).sum()))
     if stats['trainable'] == 0:
-        first = " (or set only on a row's first token, which a causal model never predicts)" if shift else ''
-        raise ValueError(f"check_labels: no trainable labels in {stats['rows']} rows ({stats['tokens']} tokens): "
-                         f"every label is -100{first}, so training would learn nothing. Check train_on= and the "
-                         "persona (chat.meta['me'] or persona=): with train_on='responses' only the persona's turns "
-                         "carry loss.")
+        first = " (or set only on a row's first token, never predicted by a causal model)" if shift else ''
+        raise ValueError(f"check_labels: no trainable labels in {stats['rows']} rows "
+                         f"({stats['tokens']} tokens): every label is -100{first}, so training "
+                         "would learn nothing. Check train_on= and the persona (chat.meta['me'] or "
+                         "persona=): with train_on='responses' only the persona's turns carry "
+                         "loss.")
     if require_eos and stats['eos_trained'] == 0:
-        raise ValueError(f"check_labels: EOS ({tok.eos_token!r}, id {tok.eos_token_id}) never carries loss in "
-                         f"{stats['rows']} rows, so the model will never learn to stop. If pad == EOS, padding must "
-                         "be masked by position (finetune_kit.tokens.Collator), not by comparing ids to pad_token_id.")
+        raise ValueError(f"check_labels: EOS ({tok.eos_token!r}, id {tok.eos_token_id}) never "
+                         f"carries loss in {stats['rows']} rows, so the model will never learn to "
+                         "stop. If pad == EOS, padding must be masked by position "
+                         "(finetune_kit.tokens.Collator), not by comparing ids to pad_token_id.")
     return stats
 
+# %% ../nbs/03_tokens.ipynb #0cbf76f7
 def _label_arrays(ds_or_batch)->tuple:
     "(flat labels, per-row offsets) from a `datasets.Dataset`, a batch dict or a list of rows"
     if hasattr(ds_or_batch, 'with_format') and hasattr(ds_or_batch, 'column_names'):
         if 'labels' not in ds_or_batch.column_names:
-            raise ValueError(f"check_labels: the dataset has no 'labels' column (columns: {ds_or_batch.column_names})")
-        col = ds_or_batch.with_format('arrow')[:]['labels'].combine_chunks()
-        return np.asarray(col.flatten().to_numpy(zero_copy_only=False)), np.asarray(col.offsets.to_numpy())
+            raise ValueError("check_labels: the dataset has no 'labels' column (columns: "
+                             f"{ds_or_batch.column_names})")
+        col = ds_or_batch.with_format('arrow')[:]['labels']
+        return _flat(col), np.asarray(col.combine_chunks().offsets.to_numpy())
     rows = ds_or_batch['labels'] if hasattr(ds_or_batch, 'keys') else [r['labels'] for r in ds_or_batch]
     rows = [_aslist(r) for r in rows]
     return np.asarray(sum(rows, []), dtype=np.int64), np.cumsum([0] + [len(r) for r in rows])
 
 def _aslist(x)->list: return x.tolist() if hasattr(x, 'tolist') else list(x)
-def _flat(col)->np.ndarray: return np.asarray(col.combine_chunks().flatten().to_numpy(zero_copy_only=False))
+def _flat(col)->np.ndarray:
+    "The values of an arrow list column, flattened"
+    return np.asarray(col.combine_chunks().flatten().to_numpy(zero_copy_only=False))
 
 # %% ../nbs/03_tokens.ipynb #5ee43f03
 def tokenize_report(ds, # a dataset made by `tokenize_chats`, `tokenize_records` or `pack_rows`
-                   )->dict: # samples, samples_without_rows, rows_without_labels_dropped ({} for other datasets)
-    "What tokenizing `ds` dropped: samples in, samples that gave no row, rows dropped for having no trained token"
+                   )->dict: # the counts ({} for a dataset made otherwise)
+    "What tokenizing `ds` dropped: samples in, samples without a row, rows without a trained token"
     try: return json.loads(ds.info.description or '{}').get('finetune_kit', {})
     except (ValueError, AttributeError): return {}
 
@@ -137,12 +145,12 @@ def _with_report(ds, report:dict):
     ds.info.description = json.dumps({'finetune_kit': dict(report)})
     return ds
 
-# %% ../nbs/03_tokens.ipynb #fc088d69
-def show_mask(example,          # a row: dict with input_ids, labels (and position_ids if packed)
-              tok,              # its tokenizer
+# %% ../nbs/03_tokens.ipynb #613b0d97
+def show_mask(example, # a row: dict with input_ids, labels (and position_ids if packed)
+              tok, # its tokenizer
               html:bool|None=None, # None: HTML in a notebook, text in a console
              ):
-    "Show which tokens of `example` carry loss: coloured HTML in a notebook, marked text in a console"
+    "Show which tokens of `example` carry loss: HTML in a notebook, marked text in a console"
     if html if html is not None else _in_notebook():
         from IPython.display import display, HTML
         display(HTML(mask_html(example, tok)))
@@ -151,7 +159,9 @@ def show_mask(example,          # a row: dict with input_ids, labels (and positi
 def _in_notebook()->bool:
     "True inside a Jupyter kernel"
     ip = sys.modules.get('IPython')
-    try: return bool(ip) and ip.get_ipython() is not None and 'IPKernelApp' in ip.get_ipython().config
+    try:
+        shell = ip.get_ipython() if ip else None
+        return shell is not None and 'IPKernelApp' in shell.config
     except Exception: return False
 
 # %% ../nbs/03_tokens.ipynb #2e1b81da
@@ -168,18 +178,20 @@ def mask_html(example, # a row: dict with input_ids, labels (and position_ids if
              )->str:
     "HTML view of a row's labels (trained green, ignored grey, EOS boxed)"
     labs, st = _labels_of(example), _MASK_STYLE
-    body = ''.join(f'<span style="{st[k]}">{_html.escape("EOS" if k.startswith("eos") else t)}</span>'
-                   for k, t in _runs(example, tok))
-    legend = (f'<span style="{st["on"]}">trained</span> · <span style="{st["off"]}">ignored</span> · '
-              f'<span style="{st["eos_on"]}">EOS</span> trained · <span style="{st["eos_off"]}">EOS</span> not '
-              f'trained · {sum(l != -100 for l in labs)}/{len(labs)} tokens trained')
+    span = lambda k, t: f'<span style="{st[k]}">{_html.escape("EOS" if k.startswith("eos") else t)}</span>'
+    body = ''.join(span(k, t) for k, t in _runs(example, tok))
+    legend = (f'<span style="{st["on"]}">trained</span> · <span style="{st["off"]}">ignored</span> '
+              f'· <span style="{st["eos_on"]}">EOS</span> trained · <span '
+              f'style="{st["eos_off"]}">EOS</span> not trained · '
+              f'{sum(l != -100 for l in labs)}/{len(labs)} tokens trained')
     return (f'<div><div style="font-size:85%;margin-bottom:4px">{legend}</div>'
             f'<pre style="white-space:pre-wrap;font-size:90%">{body}</pre></div>')
 
 # %% ../nbs/03_tokens.ipynb #fdddbe49
 _MASK_STYLE = {'on': 'background:#c6f6c6', 'off': 'color:#888',
                'eos_on': 'background:#c6f6c6;border:2px solid #2a2;font-weight:bold',
-               'eos_off': 'color:#c00;border:2px solid #c00;font-weight:bold', 'start': 'color:#00c;font-weight:bold'}
+               'eos_off': 'color:#c00;border:2px solid #c00;font-weight:bold',
+               'start': 'color:#00c;font-weight:bold'}
 _MASK_TEXT = {'on': lambda t: f"«{t}»", 'off': lambda t: t, 'eos_on': lambda t: '⟨EOS✓⟩',
               'eos_off': lambda t: '⟨EOS✗⟩', 'start': lambda t: t}
 
@@ -190,8 +202,9 @@ def _runs(example, tok)->list:
     "Consecutive (kind, text) runs of a row; kind in 'on', 'off', 'eos_on', 'eos_off', 'start'"
     ids, labs = _aslist(example['input_ids']), _labels_of(example)
     pos = _aslist(example['position_ids']) if example.get('position_ids') is not None else None
-    if len(labs) != len(ids): raise ValueError("show_mask: seq2seq rows have separate source and target; "
-                                               "show {'input_ids': row['labels']} for the target")
+    if len(labs) != len(ids): raise ValueError("show_mask: seq2seq rows have separate source and "
+                                               "target; show {'input_ids': row['labels']} for the "
+                                               "target")
     runs, cur, kind = [], [], None
     def flush():
         if cur: runs.append((kind, tok.decode(cur, skip_special_tokens=False)))
@@ -208,33 +221,37 @@ def _runs(example, tok)->list:
     flush()
     return runs
 
-# %% ../nbs/03_tokens.ipynb #3a71a44a
-def describe(ds,                       # tokenized `Dataset` (from `tokenize_chats`, `tokenize_records`, `pack_rows`)
-             bs:int=8,                 # rows per batch for the padding estimate (batches in dataset order)
-             padding:str='longest',    # 'longest' or 'max_length'
-             max_len:int|None=None,    # for 'max_length' (default: the longest row)
-             plot:bool=True,           # make the length histogram (returned as `fig`)
-             show:bool|None=None,      # display the histogram; None: only in a notebook
+# %% ../nbs/03_tokens.ipynb #f4c97439
+def describe(ds, # tokenized `Dataset` (from `tokenize_chats`, `tokenize_records`, `pack_rows`)
+             bs:int=8, # rows per batch for the padding estimate (batches in dataset order)
+             padding:str='longest', # 'longest' or 'max_length'
+             max_len:int|None=None, # for 'max_length' (default: the longest row)
+             plot:bool=True, # make the length histogram (returned as `fig`)
+             show:bool|None=None, # display the histogram; None: only in a notebook
             )->dict:
-    "Rows, tokens, trained share, real-vs-pad share for batches of `bs`, truncated/split counts and a length histogram"
+    "Rows, tokens, trained share, real share in batches of `bs`, cut/split counts, a length histogram"
     tbl = ds.with_format('arrow')[:]
     lens = np.diff(np.asarray(tbl['input_ids'].combine_chunks().offsets.to_numpy()))
     labs = _flat(tbl['labels'])
     L = max_len or (int(lens.max()) if len(lens) else 0)
     batches = (lens[i:i + bs] for i in range(0, len(lens), bs))
     padded = sum(len(b) * (L if padding == 'max_length' else b.max()) for b in batches)
-    samples = int((_flat(tbl['position_ids']) == 0).sum()) if 'position_ids' in tbl.column_names else len(lens)
+    packed = 'position_ids' in tbl.column_names
+    samples = int((_flat(tbl['position_ids']) == 0).sum()) if packed else len(lens)
     st = dict(rows=len(lens), samples=samples, tokens=int(lens.sum()), trained=int((labs != -100).sum()),
               real_share=float(lens.sum() / padded) if padded else 0.0,
-              mean_len=float(lens.mean()) if len(lens) else 0.0, max_len=int(lens.max()) if len(lens) else 0)
+              mean_len=float(lens.mean()) if len(lens) else 0.0,
+              max_len=int(lens.max()) if len(lens) else 0)
     st['trained_share'] = st['trained'] / max(1, st['tokens'])
     for c in ('truncated', 'split', 'escaped'):
         if c in tbl.column_names: st[c] = int(np.asarray(tbl[c].to_numpy()).sum())
     st.update({k: v for k, v in tokenize_report(ds).items() if k != 'samples'})
-    if 'truncated' in tbl.column_names: st['rows_truncated'] = int((np.asarray(tbl['truncated'].to_numpy()) > 0).sum())
-    if plot: st['fig'] = _length_histogram(lens, st, bs, padding, show if show is not None else _in_notebook())
+    if 'truncated' in tbl.column_names:
+        st['rows_truncated'] = int((np.asarray(tbl['truncated'].to_numpy()) > 0).sum())
+    if plot: st['fig'] = _length_histogram(lens, st, bs, padding, _in_notebook() if show is None else show)
     return st
 
+# %% ../nbs/03_tokens.ipynb #92e79174
 def _length_histogram(lens, st:dict, bs:int, padding:str, show:bool):
     "The histogram of row lengths, as a `Figure` made without pyplot; displayed once when `show`"
     from matplotlib.figure import Figure
@@ -253,121 +270,134 @@ def _length_histogram(lens, st:dict, bs:int, padding:str, show:bool):
         display(Image(buf.getvalue()))
     return fig
 
-# %% ../nbs/03_tokens.ipynb #a000a9ba
+# %% ../nbs/03_tokens.ipynb #71dd25c4
 class Collator:
-    "Pad tokenized rows (causal, seq2seq or packed) into a batch for `Trainer`; padding is masked by position, not id"
-    def __init__(self, tok,                        # tokenizer: gives the pad id (its EOS when it has no pad token)
-                 padding:str='longest',            # 'longest' in the batch, or 'max_length' (pad every row to `max_len`)
-                 max_len:int|None=None,            # length for 'max_length'; with 'longest' a cap (longer rows raise)
-                 pad_to_multiple_of:int|None=None, # round the padded length up to a multiple of this (e.g. 8)
-                 padding_side:str|None=None,       # 'right' or 'left'; None = `tok.padding_side`
-                 flatten:bool=False,               # packed rows: concatenate the batch into one row (flash-attention)
+    "Pad tokenized rows (causal, seq2seq, packed) into a batch for `Trainer`, masking pads by position"
+    def __init__(self, tok, # tokenizer: gives the pad id (its EOS when it has no pad token)
+                 padding:str='longest', # 'longest' in the batch, or 'max_length' (every row `max_len`)
+                 max_len:int|None=None, # length for 'max_length'; with 'longest' a cap (longer rows raise)
+                 pad_to_multiple_of:int|None=None, # round the padded length up to a multiple of this
+                 padding_side:str|None=None, # 'right' or 'left'; None = `tok.padding_side`
+                 flatten:bool=False, # packed rows: the whole batch as one row (flash-attention)
                 ):
         if padding not in ('longest', 'max_length'):
             raise ValueError(f"Collator: padding={padding!r}; use 'longest' or 'max_length'")
         if padding == 'max_length' and not max_len:
             raise ValueError("Collator: padding='max_length' needs max_len=, e.g. max_len=512")
         side = padding_side or getattr(tok, 'padding_side', None) or 'right'
-        if side not in ('left', 'right'): raise ValueError(f"Collator: padding_side={side!r}; use 'right' or 'left'")
+        if side not in ('left', 'right'):
+            raise ValueError(f"Collator: padding_side={side!r}; use 'right' or 'left'")
         pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         if pad_id is None:
-            raise ValueError("Collator: the tokenizer has neither a pad nor an EOS token; set tok.pad_token first")
-        self.tok, self.padding, self.max_len, self.pad_to_multiple_of = tok, padding, max_len, pad_to_multiple_of
-        self.padding_side, self.flatten, self.pad_id = side, flatten, pad_id
+            raise ValueError("Collator: the tokenizer has neither a pad nor an EOS token; set "
+                             "tok.pad_token first")
+        self.tok, self.padding, self.max_len, self.pad_id = tok, padding, max_len, pad_id
+        self.pad_to_multiple_of, self.padding_side, self.flatten = pad_to_multiple_of, side, flatten
 
     def _target(self, lens)->int:
         "The padded length for rows of `lens`"
         L = max(lens)
         if self.max_len and L > self.max_len:
-            raise ValueError(f"Collator: a row has {L} tokens, more than max_len={self.max_len}. Tokenize with "
-                             f"max_len={self.max_len} (tokenize_chats truncates or splits and counts it) or raise max_len.")
-        return _round_up(self.max_len if self.padding == 'max_length' else L, self.pad_to_multiple_of)
+            raise ValueError(f"Collator: a row has {L} tokens, more than max_len={self.max_len}. "
+                             f"Tokenize with max_len={self.max_len} (tokenize_chats truncates or "
+                             "splits and counts it) or raise max_len.")
+        L = self.max_len if self.padding == 'max_length' else L
+        return _round_up(L, self.pad_to_multiple_of)
 
-    def __repr__(self): return (f"Collator(padding={self.padding!r}, max_len={self.max_len}, pad_to_multiple_of="
-                                f"{self.pad_to_multiple_of}, padding_side={self.padding_side!r}, flatten={self.flatten})")
+    def __repr__(self): return (f"Collator(padding={self.padding!r}, max_len={self.max_len}, "
+                                f"pad_to_multiple_of={self.pad_to_multiple_of}, "
+                                f"padding_side={self.padding_side!r}, flatten={self.flatten})")
 
 def _round_up(n, m): return n if not m else -(-n // m) * m
 
 # %% ../nbs/03_tokens.ipynb #278df550
 def _collate(self:Collator, features:list)->dict:
-    "Pad `features` (dicts with input_ids, optional labels and position_ids) into one batch of tensors"
+    "Pad `features` (dicts: input_ids, optional labels and position_ids) into one batch of tensors"
     if not features: raise ValueError("Collator: got an empty list of rows")
     ids = [_aslist(f['input_ids']) for f in features]
-    labs = [_aslist(f['labels']) if f.get('labels') is not None else list(i) for f, i in zip(features, ids)]
+    labs = [list(i) if f.get('labels') is None else _aslist(f['labels']) for f, i in zip(features, ids)]
     packed = any(f.get('position_ids') is not None for f in features)
     seq2seq = any(len(l) != len(i) for l, i in zip(labs, ids))
-    if packed and seq2seq: raise ValueError("Collator: packed rows (with position_ids) need labels as long as "
-                                            "input_ids; encoder-decoder (seq2seq) rows cannot be packed")
+    if packed and seq2seq: raise ValueError("Collator: packed rows (with position_ids) need labels "
+                                            "as long as input_ids; encoder-decoder (seq2seq) rows "
+                                            "cannot be packed")
     if packed: return self._packed(features, ids, labs)
     L, left = self._target([len(i) for i in ids]), self.padding_side == 'left'
     out = {'input_ids': _padded(ids, L, self.pad_id, left),
            'attention_mask': _padded([[1] * len(i) for i in ids], L, 0, left)}
     if seq2seq:  # decoder targets: right-padded to their own longest length
-        out['labels'] = _padded(labs, _round_up(max(map(len, labs)), self.pad_to_multiple_of), -100, False)
+        Ll = _round_up(max(map(len, labs)), self.pad_to_multiple_of)
+        out['labels'] = _padded(labs, Ll, -100, False)
         return out
     out['labels'] = _padded(labs, L, -100, left)
-    if left: out['position_ids'] = (out['attention_mask'].cumsum(-1) - 1).clamp(min=0)  # real tokens start at 0
+    if left: out['position_ids'] = (out['attention_mask'].cumsum(-1) - 1).clamp(min=0)  # real ones from 0
     return out
 
 def _padded(rows:list, L:int, fill:int, left:bool)->torch.Tensor:
-    "`rows` (lists of ints) in a (len(rows), L) long tensor of `fill`, aligned to the right when `left`"
+    "`rows` (lists of ints) in a (len(rows), L) tensor of `fill`, aligned to the right when `left`"
     out = torch.full((len(rows), L), fill, dtype=torch.long)
     for j, r in enumerate(rows):
-        out[j, slice(L - len(r), L) if left else slice(0, len(r))] = torch.tensor(r, dtype=torch.long)
+        at = slice(L - len(r), L) if left else slice(0, len(r))
+        out[j, at] = torch.tensor(r, dtype=torch.long)
     return out
 
 Collator.__call__ = _collate
 
 # %% ../nbs/03_tokens.ipynb #0cb11c5a
 def _packed(self:Collator, features, ids, labs)->dict:
-    "A batch of packed rows: `position_ids` restarting per sample, no `attention_mask`, `use_cache=False`"
+    "A packed batch: `position_ids` restarting per sample, no `attention_mask`, `use_cache=False`"
     pos = [_aslist(f['position_ids']) if f.get('position_ids') is not None else list(range(len(i)))
            for f, i in zip(features, ids)]
     for j, (p, i) in enumerate(zip(pos, ids)):
-        if len(p) != len(i): raise ValueError(f"Collator: row {j} has {len(i)} input_ids but {len(p)} position_ids")
-    labs = [[-100 if q == 0 else l for q, l in zip(p, ls)] for p, ls in zip(pos, labs)]  # no target across a boundary
+        if len(p) != len(i): raise ValueError(f"Collator: row {j} has {len(i)} input_ids but "
+                                              f"{len(p)} position_ids")
+    # no target across a boundary: a sample's first token is never predicted
+    labs = [[-100 if q == 0 else l for q, l in zip(p, ls)] for p, ls in zip(pos, labs)]
     if self.flatten: ids, labs, pos = [sum(ids, [])], [sum(labs, [])], [sum(pos, [])]
     lens = [len(i) for i in ids]
     L = _round_up(max(lens), self.pad_to_multiple_of) if self.flatten else self._target(lens)
     left = self.padding_side == 'left'
-    pads = [list(range(L - n)) for n in lens]  # a row's pads form a sample of their own, attended by nothing real
+    pads = [list(range(L - n)) for n in lens]  # a row's pads: a sample of their own, seen by nothing
     pos = [k + p if left else p + k for p, k in zip(pos, pads)]
     return {'input_ids': _padded(ids, L, self.pad_id, left), 'labels': _padded(labs, L, -100, left),
             'position_ids': _padded(pos, L, 0, left), 'use_cache': False}
 
 Collator._packed = _packed
 
-# %% ../nbs/03_tokens.ipynb #78fdf471
-def pack_rows(ds,             # tokenized rows (`input_ids`, `labels`), each at most `max_len` long
-              max_len:int,    # row capacity in tokens
-              seed:int=0,     # tie-breaking and row order
-             ):               # `Dataset` with input_ids, labels, position_ids (+ summed bookkeeping columns)
-    "Multipack the samples of `ds` into rows of at most `max_len` tokens, `position_ids` restarting per sample"
+# %% ../nbs/03_tokens.ipynb #2c31b3e8
+def pack_rows(ds, # tokenized rows (`input_ids`, `labels`), each at most `max_len` long
+              max_len:int, # row capacity in tokens
+              seed:int=0, # tie-breaking and row order
+             ): # `Dataset` with input_ids, labels, position_ids (+ summed bookkeeping columns)
+    "Multipack the samples of `ds` into rows of at most `max_len` tokens, positions restarting per sample"
     from datasets import Dataset
     tbl = ds.with_format('arrow')[:]
     cols = {c: _flat(tbl[c]) for c in ('input_ids', 'labels')}
     offs = np.asarray(tbl['labels'].combine_chunks().offsets.to_numpy())
     lens = np.diff(offs)
     if len(lens) and lens.max() > max_len: raise ValueError(
-        f"pack_rows: a sample has {lens.max()} tokens, more than max_len={max_len}; tokenize with the same max_len")
-    extra = {c: tbl[c].to_pylist() for c in ('chats', 'truncated', 'split', 'escaped') if c in tbl.column_names}
+        f"pack_rows: a sample has {lens.max()} tokens, more than max_len={max_len}; tokenize with "
+        "the same max_len")
+    extra = {c: tbl[c].to_pylist() for c in _COLUMNS[2:] if c in tbl.column_names}
     rows = [_packed_row(b, cols, offs, lens, extra) for b in _bins(lens, max_len, seed)]
     out = {c: [r[c] for r in rows] for c in ('input_ids', 'labels', 'position_ids') + _COLUMNS[2:]}
-    return _with_report(Dataset.from_dict(out, features=_features(packed=True)), tokenize_report(ds))
+    packed = Dataset.from_dict(out, features=_features(packed=True))
+    return _with_report(packed, tokenize_report(ds))
 
 def _packed_row(b:list, cols:dict, offs, lens, extra:dict)->dict:
-    "One row holding the samples `b` (indices): labels cut at every boundary, positions restarting per sample"
+    "One row of the samples `b` (indices): labels cut at every boundary, positions restarting"
     seg = lambda c: np.concatenate([cols[c][offs[i]:offs[i + 1]] for i in b])
     lab = seg('labels').copy()
     lab[np.cumsum([0] + [lens[i] for i in b[:-1]])] = -100  # no target across a boundary
-    row = {'input_ids': seg('input_ids'), 'labels': lab, 'position_ids': np.concatenate([np.arange(lens[i]) for i in b]),
+    row = {'input_ids': seg('input_ids'), 'labels': lab,
+           'position_ids': np.concatenate([np.arange(lens[i]) for i in b]),
            'chats': sum((extra['chats'][i] for i in b), []) if 'chats' in extra else list(b)}
-    for c in ('truncated', 'split', 'escaped'): row[c] = sum(extra[c][i] for i in b) if c in extra else 0
+    for c in _COLUMNS[3:]: row[c] = sum(extra[c][i] for i in b) if c in extra else 0
     return row
 
 # %% ../nbs/03_tokens.ipynb #479d09d6
 def _bins(lens, cap:int, seed:int=0)->list:
-    "Best-fit-decreasing bins (lists of indices) of `lens` into capacity `cap`, deterministic under `seed`"
+    "Best-fit-decreasing bins (lists of indices) of `lens` into capacity `cap`, fixed by `seed`"
     rng = np.random.default_rng(seed)
     order = np.lexsort((rng.permutation(len(lens)), -np.asarray(lens)))
     free, bins = [], []   # free: sorted (room left, bin id)
@@ -382,88 +412,96 @@ def _bins(lens, cap:int, seed:int=0)->list:
         if room - n > 0: bisect.insort(free, (room - n, b))
     return [bins[p] for p in rng.permutation(len(bins))]
 
-# %% ../nbs/03_tokens.ipynb #e2cb9602
-PACKING_VERIFIED = ('llama', 'mistral', 'qwen2', 'qwen3', 'gpt2')  # isolation verified by tests (tiny models, sdpa, eager)
+# %% ../nbs/03_tokens.ipynb #dc151076
+# model types whose packed samples stay apart, verified by tests/test_tokens.py (sdpa and eager)
+PACKING_VERIFIED = ('llama', 'mistral', 'qwen2', 'qwen3', 'gpt2')
 
-def check_packing(model_or_config,          # a model (probed for real) or its config (answered from `PACKING_VERIFIED`)
-                  collator:Collator|None=None, # the collator training will use; None = a default right-padding one
-                 )->float|None:             # the probe's relative logit difference for a model, None for a config
-    "Raise `ValueError` saying why when packed samples could see each other in `model_or_config`; else return quietly"
+def check_packing(model_or_config, # a model (probed for real) or its config (`PACKING_VERIFIED` decides)
+                  collator:Collator|None=None, # the collator training will use; None: a default one
+                 )->float|None: # a model: the probe's relative logit difference; a config: None
+    "Raise `ValueError` saying why when packed samples could see each other in `model_or_config`"
     cfg = getattr(model_or_config, 'config', model_or_config)
     name = f"{type(model_or_config).__name__} (model_type={getattr(cfg, 'model_type', '?')!r})"
     if getattr(cfg, 'is_encoder_decoder', False):
-        raise ValueError(f"check_packing: {name} is an encoder-decoder model; its samples are source/target pairs "
-                         "and cannot be packed into one row. Tokenize with pack=None (or 'chunks').")
+        raise ValueError(f"check_packing: {name} is an encoder-decoder model; its samples are "
+                         "source/target pairs and cannot be packed into one row. Tokenize with "
+                         "pack=None (or 'chunks').")
     impl = str(getattr(cfg, '_attn_implementation', None) or 'sdpa')
     flatten = bool(getattr(collator, 'flatten', False))
     if impl.startswith('flash') and not flatten:
-        raise ValueError(f"check_packing: {name} uses {impl}, which only separates packed samples when the batch is "
-                         "a single row. Use Collator(tok, flatten=True).")
+        raise ValueError(f"check_packing: {name} uses {impl}, which only separates packed samples "
+                         "when the batch is a single row. Use Collator(tok, flatten=True).")
     if isinstance(model_or_config, torch.nn.Module):
         rel = _probe_isolation(model_or_config, collator or Collator(_probe_tok(), flatten=flatten))
         dt = next(model_or_config.parameters()).dtype
         if rel > (1e-4 if dt == torch.float32 else 2e-2):
-            raise ValueError(f"check_packing: packed samples see each other in {name} with attn_implementation="
-                             f"{impl!r} (relative logit difference {rel:.1e} against each sample alone). Packing "
-                             "would leak across samples: tokenize with pack=None or 'chunks' instead of 'multipack'.")
+            raise ValueError(f"check_packing: packed samples see each other in {name} with "
+                             f"attn_implementation={impl!r} (relative logit difference {rel:.1e} "
+                             "against each sample alone). Packing would leak across samples: "
+                             "tokenize with pack=None or 'chunks' instead of 'multipack'.")
         return rel
     if getattr(cfg, 'model_type', None) not in PACKING_VERIFIED:
-        raise ValueError(f"check_packing: isolation of packed samples is not verified for {name}. Pass the model "
-                         "itself, check_packing(model), to test it, or tokenize with pack=None or 'chunks'.")
+        raise ValueError(f"check_packing: isolation of packed samples is not verified for {name}. "
+                         "Pass the model itself, check_packing(model), to test it, or tokenize "
+                         "with pack=None or 'chunks'.")
 
 # %% ../nbs/03_tokens.ipynb #39f10a0a
-def _probe_tok(pad=0): return SimpleNamespace(pad_token_id=pad, eos_token_id=pad, padding_side='right')
+def _probe_tok(pad=0):
+    return SimpleNamespace(pad_token_id=pad, eos_token_id=pad, padding_side='right')
 
 @torch.no_grad()
 def _probe_isolation(model, collator)->float:
-    "Largest |logit difference| between packed rows made by `collator` and the samples alone, relative to the logits"
+    "Largest |logit difference| of packed rows made by `collator` against the samples alone, relative"
     dev = next(model.parameters()).device
     hi = min(getattr(model.config, 'vocab_size', None) or 1000, 5000)
     g = torch.Generator().manual_seed(0)
     samples = [torch.randint(3, hi, (n,), generator=g) for n in (11, 7, 5, 13)]
     rows = [samples[:2], samples[2:]]  # two rows of 18 tokens, two samples each
-    batch = collator([{'input_ids': torch.cat(r).tolist(), 'position_ids': sum([list(range(len(x))) for x in r], [])}
-                      for r in rows])
+    positions = lambda r: sum([list(range(len(x))) for x in r], [])
+    batch = collator([{'input_ids': torch.cat(r).tolist(), 'position_ids': positions(r)} for r in rows])
     was = model.training
     model.eval()
     try:
         inputs = {k: v.to(dev) if torch.is_tensor(v) else v for k, v in batch.items() if k != 'labels'}
         out = model(**inputs).logits.float().cpu()
-        alone = [model(input_ids=x[None].to(dev), use_cache=False).logits[0].float().cpu() for x in samples]
+        alone = [model(input_ids=x[None].to(dev), use_cache=False).logits[0].float().cpu()
+                 for x in samples]
     finally: model.train(was)
     diffs = [_packed_diff(batch['input_ids'], out, torch.cat(samples[a:b]), torch.cat(alone[a:b]))
              for a, b in ((0, 2), (2, 4))]
     return max(diffs) / max(1.0, torch.cat(alone).abs().max().item())
 
 def _packed_diff(ids, out, want, ref)->float:
-    "Largest |logit difference| against `ref` where the tokens `want` sit in the batch `ids` (any row, any offset)"
+    "Largest |logit difference| to `ref` where the tokens `want` sit in the batch `ids` (any row, offset)"
     for j in range(ids.shape[0]):
-        hits = [k for k in range(ids.shape[1] - len(want) + 1) if torch.equal(ids[j, k:k + len(want)], want)]
-        if hits: return (out[j, hits[0]:hits[0] + len(want)] - ref).abs().max().item()
+        n = len(want)
+        hits = [k for k in range(ids.shape[1] - n + 1) if torch.equal(ids[j, k:k + n], want)]
+        if hits: return (out[j, hits[0]:hits[0] + n] - ref).abs().max().item()
     raise RuntimeError("check_packing: the probe's samples are missing from the collated batch")
 
 # %% ../nbs/03_tokens.ipynb #ae71a41e
-_POSITION_TABLES = ('wpe', 'embed_positions', 'position_embeddings')  # learned absolute positions (GPT-2, BART, OPT, BERT)
+_POSITION_TABLES = ('wpe', 'embed_positions', 'position_embeddings')  # GPT-2, BART, OPT, BERT
 
 def position_limit(model, # a model on any device (also `meta`), peft-wrapped or not
-                  )->tuple: # (most tokens per row or None, True when a longer row crashes the model)
-    "How many positions `model` reads: its learned position table (a hard limit), else `max_position_embeddings`"
+                  )->tuple: # (most tokens per row or None, whether a longer row crashes the model)
+    "How many positions `model` reads: its learned position table (a hard limit), else its config's"
     hard = [m.num_embeddings - getattr(m, 'offset', 0) for n, m in model.named_modules()
             if isinstance(m, torch.nn.Embedding) and n.split('.')[-1] in _POSITION_TABLES]
     if hard: return min(hard), True
-    n = getattr(getattr(model, 'config', None), 'max_position_embeddings', None)  # rotary: longer works, untrained
+    n = getattr(getattr(model, 'config', None), 'max_position_embeddings', None)  # rotary: soft limit
     return (n if isinstance(n, int) and n > 0 else None), False
 
 # %% ../nbs/03_tokens.ipynb #ba10150d
 def _check_length(tok, max_len:int, what:str='max_len'):
-    "Refuse rows longer than the positions of the model `tok` belongs to (its `model_max_length`, when it says)"
+    "Refuse rows longer than the positions of the model `tok` belongs to (its `model_max_length`)"
     limit = getattr(tok, 'model_max_length', None)
     if not (isinstance(limit, int) and 0 < limit < 10**9) or max_len <= limit: return
     name = getattr(tok, 'name_or_path', '') or type(tok).__name__
-    raise ValueError(f"{what}={max_len} is longer than the {limit} positions of {name} (its tokenizer's "
-                     "model_max_length). Rows that long fail inside the model's position embedding (IndexError: "
-                     "index out of range in self; on CUDA a device-side assert that breaks the whole session). "
-                     f"Use {what}={limit} or less; if this model really reads longer rows, set tok.model_max_length.")
+    raise ValueError(f"{what}={max_len} is longer than the {limit} positions of {name} (its "
+                     "tokenizer's model_max_length). Rows that long fail inside the model's "
+                     "position embedding (IndexError: index out of range in self; on CUDA a "
+                     f"device-side assert that breaks the whole session). Use {what}={limit} or "
+                     "less; if this model really reads longer rows, set tok.model_max_length.")
 
 def _check_args(tok, max_len, train_on, pack, packs=PACK):
     if train_on not in TRAIN_ON: raise ValueError(f"train_on={train_on!r}; use one of {TRAIN_ON}")
@@ -472,16 +510,19 @@ def _check_args(tok, max_len, train_on, pack, packs=PACK):
         f"{type(tok).__name__} is not a fast tokenizer; label masks need its offsets "
         "(AutoTokenizer.from_pretrained(..., use_fast=True))")
     if tok.eos_token is None:
-        raise ValueError("the tokenizer has no EOS token; set tok.eos_token so every response can end")
-    if max_len < 8: raise ValueError(f"max_len={max_len} is too small; use at least 8 (typically 512-4096)")
+        raise ValueError("the tokenizer has no EOS token; set tok.eos_token so every response can "
+                         "end")
+    if max_len < 8: raise ValueError(f"max_len={max_len} is too small; use at least 8 (typically "
+                                     "512-4096)")
     _check_length(tok, max_len)
 
 # %% ../nbs/03_tokens.ipynb #3a3564c9
 def _chat_payload(chat:Chat, persona)->str:
-    "`chat` as the JSON line `_render` reads back: speakers, texts, the persona resolved, OpenAI's weights if any"
+    "`chat` as the JSON line `_render` reads back, its persona resolved, OpenAI's weights if any"
     meta = {'me': sorted(_personas(chat, persona)), 'system': chat.meta.get('system')}
-    return json.dumps({'title': chat.title, 'source': str(chat.source), 'speakers': [t.speaker for t in chat.turns],
-                       'texts': [t.text for t in chat.turns], 'meta': meta, **_weights(chat)}, ensure_ascii=False)
+    turns = {'speakers': [t.speaker for t in chat.turns], 'texts': [t.text for t in chat.turns]}
+    return json.dumps({'title': chat.title, 'source': str(chat.source), **turns, 'meta': meta,
+                       **_weights(chat)}, ensure_ascii=False)
 
 def _weights(chat:Chat)->dict:
     "`{'weights': [...]}` when some turn has OpenAI's `\"weight\": 0`, else `{}`"
@@ -492,14 +533,16 @@ def _render(template, p:dict, tok)->Rendered:
     "Render one payload (a chat's JSON or a record) with `template`"
     o = p
     if template.kind == 'chat':
-        o = Chat(p['title'], [], p['source'], [Turn(s, t) for s, t in zip(p['speakers'], p['texts'])], p['meta'])
+        turns = [Turn(s, t) for s, t in zip(p['speakers'], p['texts'])]
+        o = Chat(p['title'], [], p['source'], turns, p['meta'])
     r = template.render(o, tok)
     return _weight0_untrained(r, p['weights']) if 'weights' in p else r
 
 def _weight0_untrained(r:Rendered, weights:list)->Rendered:
     "No loss on the turns an OpenAI-format sample marks `\"weight\": 0`"
     if len(r.spans) != len(weights): raise ValueError(
-        "turns with weight 0 need one template message per turn; use Guanaco() or ChatTemplate(merge=False)")
+        "turns with weight 0 need one template message per turn; use Guanaco() or "
+        "ChatTemplate(merge=False)")
     for s, w in zip(r.spans, weights):
         if w == 0: s.train_end = s.train_start
     return r
@@ -514,11 +557,14 @@ def _bos_id(tok, template):
 
 def _token_turns(r:Rendered, offs, train_on)->tuple:
     "Per token: index of its turn and whether it is trained (from the spans of `r`)"
-    offs = np.fromiter(chain.from_iterable(offs), dtype=np.int64, count=2 * len(offs)).reshape(-1, 2)
+    offs = np.fromiter(chain.from_iterable(offs), dtype=np.int64, count=2 * len(offs))
+    offs = offs.reshape(-1, 2)
     last = np.maximum(offs[:, 1] - 1, offs[:, 0])   # a token's last character
-    ends, ts, te = (np.array([getattr(s, a) for s in r.spans]) for a in ('end', 'train_start', 'train_end'))
+    ends, ts, te = (np.array([getattr(s, a) for s in r.spans]) for a in ('end', 'train_start',
+                                                                         'train_end'))
     turn = np.minimum(np.searchsorted(ends, last, 'right'), len(ends) - 1)
-    trained = np.ones(len(last), bool) if train_on == 'all' else (last >= ts[turn]) & (last < te[turn])
+    if train_on == 'all': return turn, np.ones(len(last), bool)
+    return turn, (last >= ts[turn]) & (last < te[turn])
     return turn, trained
 
 # %% ../nbs/03_tokens.ipynb #2a54f5a7
@@ -541,23 +587,24 @@ def _pieces(turn, n_turns, n, budget, pack)->tuple:
     if n > a: pieces.append((a, n, 0))
     return pieces, 0
 
-# %% ../nbs/03_tokens.ipynb #36c35bff
+# %% ../nbs/03_tokens.ipynb #da7928cf
 _COLUMNS = ('input_ids', 'labels', 'chats', 'truncated', 'split', 'escaped')
 
 @dataclass
 class _Plan:
     "How every sample of one tokenizing call becomes rows"
-    template:object   # a template from `finetune_kit.prompts`
-    max_len:int       # longest row
-    train_on:str      # 'all', 'responses' or 'last'
-    pack:str|None     # None, 'chunks' or 'multipack'
-    bos:int|None      # BOS id to start each row with, or None
+    template:object # a template from `finetune_kit.prompts`
+    max_len:int # longest row
+    train_on:str # 'all', 'responses' or 'last'
+    pack:str|None # None, 'chunks' or 'multipack'
+    bos:int|None # BOS id to start each row with, or None
 
 def _sample_rows(plan:_Plan, r:Rendered, ids:list, offs:list, k:int)->tuple:
-    "(rows of sample `k`, rendered as `r` and tokenized as `ids`/`offs`; rows dropped for having no trained token)"
+    "(rows of sample `k`, rendered as `r`, tokenized as `ids`/`offs`; rows dropped: nothing trained)"
     turn, trained = _token_turns(r, offs, plan.train_on)
     ids, bos = np.asarray(ids, dtype=np.int64), plan.bos
-    pieces, truncated = _pieces(turn, len(r.spans), len(ids), plan.max_len - (bos is not None), plan.pack)
+    budget = plan.max_len - (bos is not None)
+    pieces, truncated = _pieces(turn, len(r.spans), len(ids), budget, plan.pack)
     rows, dropped = [], 0
     for a, b, split in pieces:
         seg, lab = ids[a:b], np.where(trained[a:b], ids[a:b], -100)
@@ -568,8 +615,8 @@ def _sample_rows(plan:_Plan, r:Rendered, ids:list, offs:list, k:int)->tuple:
         if not (lab != -100).any():  # nothing to learn: a batch of such rows has loss 0/0
             dropped += 1
             continue
-        rows.append({'input_ids': seg.astype(np.int32), 'labels': lab.astype(np.int32), 'chats': [k], 'truncated': 0,
-                     'split': split, 'escaped': 0})
+        rows.append({'input_ids': seg.astype(np.int32), 'labels': lab.astype(np.int32), 'chats': [k],
+                     'truncated': 0, 'split': split, 'escaped': 0})
     if rows: rows[0]['truncated'], rows[0]['escaped'] = truncated, r.escaped
     return rows, dropped
 
@@ -598,7 +645,8 @@ def _features(packed=False):
     from datasets import Features, Sequence, Value
     f = {'input_ids': Sequence(Value('int32')), 'labels': Sequence(Value('int32'))}
     if packed: f['position_ids'] = Sequence(Value('int32'))
-    f.update(chats=Sequence(Value('int64')), truncated=Value('int64'), split=Value('int64'), escaped=Value('int64'))
+    f['chats'] = Sequence(Value('int64'))
+    f.update({c: Value('int64') for c in ('truncated', 'split', 'escaped')})
     return Features(f)
 
 @contextmanager
@@ -611,15 +659,17 @@ def _bars(show:bool):
     finally:
         if was: datasets.enable_progress_bars()
 
+# %% ../nbs/03_tokens.ipynb #199521ae
 def _tokenize(payload, tok, template, max_len, train_on, pack, seed, batch_size):
-    "Rows of the JSON `payload` lines, rendered with `template`; multipacked when `pack='multipack'`"
+    "Rows of the JSON `payload` lines rendered with `template`; multipacked if `pack='multipack'`"
     from datasets import Dataset
     src = Dataset.from_dict({'payload': payload, 'idx': list(range(len(payload)))})
     key = f"{src._fingerprint}{template!r}{tok.name_or_path}{len(tok)}{max_len}{train_on}{pack}"
     fn, report = _map_fn(_Plan(template, max_len, train_on, pack, _bos_id(tok, template)), tok)
     with _bars(len(payload) >= 20000):
-        ds = src.map(fn, batched=True, batch_size=batch_size, remove_columns=src.column_names, features=_features(),
-                     new_fingerprint=hashlib.sha1(key.encode()).hexdigest(), desc='tokenizing')
+        ds = src.map(fn, batched=True, batch_size=batch_size, remove_columns=src.column_names,
+                     features=_features(), new_fingerprint=hashlib.sha1(key.encode()).hexdigest(),
+                     desc='tokenizing')
     ds = _with_report(ds, report)
     return pack_rows(ds, max_len, seed) if pack == 'multipack' else ds
 
@@ -635,8 +685,8 @@ def _seq2seq_fn(tok, max_len:int, tmax:int, source:str, target:str):
         out = {'input_ids': [], 'labels': [], 'chats': [[k] for k in batch['idx']], 'truncated': [],
                'split': [0] * len(es), 'escaped': [a[1] + b[1] for a, b in zip(src, tgt)]}
         for s, t in zip(es, et):
-            out['input_ids'].append(s[len(s) - (max_len - 1):] + [eos] if len(s) > max_len - 1 else s + [eos])
-            out['labels'].append(t + [eos] if len(t) + 1 <= tmax else t[:tmax])  # a cut target gets no EOS
+            out['input_ids'].append(s[max(0, len(s) - (max_len - 1)):] + [eos])
+            out['labels'].append(t + [eos] if len(t) + 1 <= tmax else t[:tmax])  # a cut one: no EOS
             out['truncated'].append(max(0, len(s) - (max_len - 1)) + max(0, len(t) + 1 - tmax))
         return out
     return fn
