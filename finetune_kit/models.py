@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'INSTALL_DEFAULT', 'DevicePlan', 'supports_bf16', 'pick_device', 'default_gguf',
-           'cache_dir', 'default_checkpoint', 'model_label', 'load_model', 'ask', 'tiny_model']
+           'cache_dir', 'quiet_transformers', 'default_checkpoint', 'model_label', 'is_seq2seq', 'load_model', 'ask',
+           'tiny_model']
 
 # %% ../nbs/00_models.ipynb #5fa29a0f
 import os, sys, time, shutil, tempfile, hashlib, importlib.util, importlib.metadata, warnings, logging
@@ -86,7 +87,7 @@ def _fingerprint(f:Path, # the default model's GGUF file
     return hashlib.sha1(f"{f.name}:{f.stat().st_size}:{release}".encode()).hexdigest()[:10]
 
 # %% ../nbs/00_models.ipynb #24969c4d
-def _quiet_transformers():
+def quiet_transformers():
     "Context manager: silence transformers' progress bars and warnings during a load"
     from transformers.utils import logging as hf_logging
     class _Q:
@@ -105,7 +106,7 @@ def default_checkpoint(quiet:bool=False, # don't print progress
     target.parent.mkdir(parents=True, exist_ok=True)
     if not quiet: print(f"Converting {gguf.name} to a safetensors cache in {target} (once, ~25 s)...", flush=True)
     t0 = time.time()
-    with _quiet_transformers(), warnings.catch_warnings():
+    with quiet_transformers(), warnings.catch_warnings():
         warnings.simplefilter('ignore')
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
@@ -114,7 +115,7 @@ def default_checkpoint(quiet:bool=False, # don't print progress
     model.hf_quantizer, model.is_quantized = None, False
     tmp = Path(tempfile.mkdtemp(prefix=target.name + '.tmp-', dir=target.parent))
     try:
-        with _quiet_transformers(): model.save_pretrained(tmp); tok.save_pretrained(tmp)
+        with quiet_transformers(): model.save_pretrained(tmp); tok.save_pretrained(tmp)
         try: os.replace(tmp, target)
         except OSError:  # another process won the race: its complete copy is already in place
             if not (target/'config.json').exists(): raise
@@ -132,7 +133,10 @@ def model_label(model_or_path)->str:
     return p.name or name or type(model_or_path).__name__
 
 # %% ../nbs/00_models.ipynb #1ddb0f6f
-def _is_seq2seq(config)->bool: return bool(getattr(config, 'is_encoder_decoder', False))
+def is_seq2seq(config, # a transformers config, or anything with `is_encoder_decoder`
+              )->bool:
+    "True for an encoder-decoder model (BlenderBot, T5, BART), which loads with `AutoModelForSeq2SeqLM`"
+    return bool(getattr(config, 'is_encoder_decoder', False))
 
 def load_model(name:str|None=None, # hub id or local path; None = the offline default (SmolLM2-135M-Instruct)
                device:str|None=None, # None: CUDA when present, else CPU
@@ -145,10 +149,10 @@ def load_model(name:str|None=None, # hub id or local path; None = the offline de
     plan = pick_device(device, dtype)
     path = str(default_checkpoint(quiet=quiet)) if name is None else name
     t0 = time.time()
-    with _quiet_transformers():
+    with quiet_transformers():
         config = AutoConfig.from_pretrained(path, trust_remote_code=kwargs.get('trust_remote_code', False))
         tok = AutoTokenizer.from_pretrained(path, trust_remote_code=kwargs.get('trust_remote_code', False))
-        cls = AutoModelForSeq2SeqLM if _is_seq2seq(config) else AutoModelForCausalLM
+        cls = AutoModelForSeq2SeqLM if is_seq2seq(config) else AutoModelForCausalLM
         quantized = kwargs.get('quantization_config') is not None
         if quantized and plan.device.startswith('cuda'): kwargs.setdefault('device_map', {'': plan.device})
         model = cls.from_pretrained(path, dtype=plan.dtype, **kwargs)

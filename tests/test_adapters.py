@@ -1,17 +1,12 @@
 "Bad-input and accounting tests for finetune_kit.adapters (tiny models; the 4-bit default-model run is in test_adapters_qlora.py)"
 import warnings
-from unittest import mock
 import pytest, torch
 from torch import nn
 from finetune_kit.models import tiny_model, load_model
+from finetune_kit.testing import fake_gpu
 from finetune_kit.adapters import (find_targets, check_config, estimate_memory, lora, lora_config, adalora, adalora_config,
                                    qlora_config, AdaLoraCallback, adalora_ranks, is_adalora, known_config, _meta_model, GB,
                                    set_checkpointing)
-
-
-def fake_gpu(name='Tesla T4', cap=(7, 5)):
-    return mock.patch.multiple(torch.cuda, is_available=lambda: True, get_device_name=lambda i=0: name,
-                               get_device_capability=lambda i=0: cap)
 
 
 @pytest.fixture(scope='module')

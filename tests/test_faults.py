@@ -11,7 +11,7 @@ from transformers import AutoTokenizer, TrainerCallback
 from peft import LoraConfig
 from safetensors.torch import load_file, save_file
 from finetune_kit.adapters import peft_model, load_adapter, save_adapter, lora, merge, checkpointing_on
-from finetune_kit.models import tiny_model, default_checkpoint, _quiet_transformers
+from finetune_kit.models import tiny_model, default_checkpoint, quiet_transformers
 from finetune_kit.widget import ConsoleDisplay
 from finetune_kit import train as T
 
@@ -311,7 +311,7 @@ def test_merged_qlora_is_a_plain_model(tok, tmp_path):
     pytest.importorskip('bitsandbytes')
     from finetune_kit.adapters import qlora
     from finetune_kit.train import _run_info
-    with _quiet_transformers():
+    with quiet_transformers():
         tiny_model('llama').save_pretrained(tmp_path/'tiny')
         tok.save_pretrained(tmp_path/'tiny')
     with warnings.catch_warnings():

@@ -3,12 +3,11 @@ import os, re, copy
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
-from transformers import AutoTokenizer
-from finetune_kit.models import default_checkpoint
 from finetune_kit.chats import Chat, Turn
+from finetune_kit.testing import default_tokenizer
 from finetune_kit.prompts import Guanaco, ChatTemplate, Completion, Alpaca, QUOTES, PAIRS, TemplateRefused, personas
 
-TOK = AutoTokenizer.from_pretrained(default_checkpoint(quiet=True))
+TOK = default_tokenizer()  # shared: tests that change it work on a copy
 pieces = st.sampled_from(['### Human:', '### Assistant:', '##Assistant :', '<|im_end|>', '<|im_start|>', '<|endoftext|>',
                           '\n', ' ', '#', 'hello', 'café', '😂', 'Assistant:', '|', '<', '>'])
 texts = st.lists(pieces, min_size=1, max_size=12).map(''.join)

@@ -4,12 +4,13 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import pytest, torch
 from types import SimpleNamespace
 from datasets import Dataset
-from transformers import AutoTokenizer, Trainer, TrainingArguments
-from finetune_kit.models import default_checkpoint, tiny_model
+from transformers import Trainer, TrainingArguments
+from finetune_kit.models import tiny_model
+from finetune_kit.testing import default_tokenizer
 from finetune_kit.tokens import Collator, check_packing, check_labels, PACKING_VERIFIED
 
 @pytest.fixture(scope='module')
-def tok(): return AutoTokenizer.from_pretrained(default_checkpoint(quiet=True))
+def tok(): return default_tokenizer()
 
 def _samples(n=6, seed=0):
     g = torch.Generator().manual_seed(seed)
