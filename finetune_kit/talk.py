@@ -137,10 +137,10 @@ def chat_html(history:list, # `Conversation.history`: dicts with 'role', 'text' 
               sep:str|None='|', # replies are split on it into messages
               name:str='', # the persona's name for the captions (e.g. 'Sam')
              )->str:
-    "A conversation as a messenger window: the user on the right, each message of a reply on its own on the left"
+    "A conversation as a messenger window: the user on the right, the model on the left, one bubble per message"
     out = []
     for h in history:
-        if h['role'] == 'user': out.append(bubbles_html(messages(h['text'], None), True))
+        if h['role'] == 'user': out.append(bubbles_html(messages(h['text'], sep), True))   # a typed burst too
         else:
             side = h.get('side', 'model')
             out.append(bubbles_html(messages(h['text'], sep), False, side, f"{name} · {side}" if name else side))

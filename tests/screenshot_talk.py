@@ -1,6 +1,6 @@
 """Screenshots of the talk widgets (`chat`, `blind_test`) for nbs/08b_talk.ipynb, rendered in headless chromium.
 
-    python tests/screenshot_talk.py [--out nbs/images] [--embed-js PATH/TO/html-manager/dist/embed.js] [--steps 10]
+    python tests/screenshot_talk.py [--out nbs/images] [--embed-js PATH/TO/html-manager/dist/embed.js] [--steps 20]
 
 What it does: trains the talk-like-me tutorial's CPU model (SmolLM2-135M-Instruct, `--steps` AdaLoRA steps on Sam's
 pairs), talks to it through `Conversation` (two tuned replies, then one from the base model), runs two rounds of the
@@ -47,8 +47,9 @@ def train(steps:int):
     held = [p for p in pairs if p['time'] >= cut and (p['prompt'], p['response']) not in seen]
     model, tok = load_model(None, quiet=True)
     ds = tokenize_records(train_pairs, tok, PAIRS, max_len=48)
+    torch.manual_seed(0)  # the tutorial's SEED
     model = adalora(model, total_steps=steps)
-    fit(model, tok, ds, output_dir=Path(tempfile.mkdtemp())/'run', max_steps=steps, bs=8, lr=2e-2, quiet=True)
+    fit(model, tok, ds, output_dir=Path(tempfile.mkdtemp())/'run', max_steps=steps, bs=8, lr=1e-2, quiet=True)
     return model, tok, held
 
 def page(box, path:Path, js_url:str, title:str)->Path:
@@ -92,7 +93,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--out', default=str(ROOT/'nbs'/'images'))
     ap.add_argument('--embed-js', default=None)
-    ap.add_argument('--steps', type=int, default=10)
+    ap.add_argument('--steps', type=int, default=20)
     a = ap.parse_args(argv)
     from finetune_kit.style import replies
     from finetune_kit.prompts import PAIRS
