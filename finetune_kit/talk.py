@@ -136,6 +136,7 @@ def bubbles_html(texts:list, # the messages of one burst, in order
 def chat_html(history:list, # `Conversation.history`: dicts with 'role', 'text' (and 'side' for replies)
               sep:str|None='|', # replies are split on it into messages
               name:str='', # the persona's name for the captions (e.g. 'Sam')
+              height:int|None=None, # pixels: a scrolling window that keeps the newest message in view; None: no limit
              )->str:
     "A conversation as a messenger window: the user on the right, the model on the left, one bubble per message"
     out = []
@@ -144,7 +145,11 @@ def chat_html(history:list, # `Conversation.history`: dicts with 'role', 'text' 
         else:
             side = h.get('side', 'model')
             out.append(bubbles_html(messages(h['text'], sep), False, side, f"{name} · {side}" if name else side))
-    return '<div class="fk-chat" style="padding:6px 10px;background:white">' + ''.join(out) + '</div>'
+    body = '<div class="fk-chat" style="padding:6px 10px;background:white">' + ''.join(out) + '</div>'
+    if height is None: return body
+    # column-reverse: the box starts scrolled to its end, so the newest burst is the one in view (no JavaScript needed)
+    return (f'<div class="fk-scroll" style="height:{height}px;overflow-y:auto;display:flex;flex-direction:column-reverse">'
+            f'{body}</div>')
 
 # %% ../nbs/08b_talk.ipynb #02051059
 class ChatBox:
@@ -154,7 +159,7 @@ class ChatBox:
                 ):
         import ipywidgets as W
         self.conversation, self.name, self._busy = conversation, name, False
-        self.transcript = W.HTML(self._html(), layout=W.Layout(height='340px', overflow_y='auto', border='1px solid #ddd'))
+        self.transcript = W.HTML(self._html(), layout=W.Layout(border='1px solid #ddd', margin='0 0 4px 0'))
         self.text = W.Text(placeholder='Message… (Enter sends)', continuous_update=False, layout=W.Layout(flex='1 1 auto'))
         self.send_button = W.Button(description='Send', button_style='primary', layout=W.Layout(width='80px'))
         sides = ['tuned', 'base'] if conversation.can_switch else ['model']
@@ -168,7 +173,7 @@ class ChatBox:
         self.box = W.VBox([self.transcript, W.HBox([self.text, self.send_button]), W.HBox([self.switch, self.status])],
                           layout=W.Layout(width='540px'))
 
-    def _html(self): return chat_html(self.conversation.history, self.conversation.sep, self.name)
+    def _html(self): return chat_html(self.conversation.history, self.conversation.sep, self.name, height=360)
 
     def send(self, text:str|None=None): # None: what is in the message box
         "Send `text` (or the box's content) and show the reply"
@@ -292,8 +297,9 @@ class BlindBox:
         "Answer the current round"
         if self.test.done: return
         right, who = self.test.pick(choice), _html.escape(self.name)
-        self.feedback.value = (f'<span style="color:#2a2">✓ right: {"AB"[choice]} was {who}</span>' if right else
-                               f'<span style="color:#a33">✗ the model passed for {who}: {"AB"[1 - choice]} was real</span>')
+        done = f"round {len(self.test.picks)}: "
+        self.feedback.value = (f'<span style="color:#2a2">{done}✓ right, {"AB"[choice]} was {who}</span>' if right else
+                               f'<span style="color:#a33">{done}✗ the model passed for {who}: {"AB"[1 - choice]} was real</span>')
         self._draw()
 
     def _repr_mimebundle_(self, **kwargs): return self.box._repr_mimebundle_(**kwargs)
