@@ -359,13 +359,17 @@ def parse_json(text:str,                # JSON text
                st:FileStats|None=None,  # where a `telegram_x_escape` repair is noted
               ):
     "Parse JSON `text`, repairing `\\xNN` escapes; errors name the line and column"
+    return _parse_json(text, path, st)[0]
+
+def _parse_json(text:str, path, st=None)->tuple:
+    "(`parse_json`'s value, parsed by orjson?): orjson refuses lone surrogates, so none of its strings holds one"
     if _orjson is not None:
-        try: return _orjson.loads(text)
+        try: return _orjson.loads(text), True
         except ValueError: pass      # NaN, lone surrogates, deep nesting, \xNN, huge ints: the standard parser decides
-    try: return json.loads(text)
+    try: return json.loads(text), False
     except RecursionError: raise ChatParseError(path, None, "JSON nested too deeply") from None
     except json.JSONDecodeError as e:
-        if '\\x' in text and (data := _x_repaired(text, st)) is not None: return data
+        if '\\x' in text and (data := _x_repaired(text, st)) is not None: return data, False
         where = f"line {e.lineno} column {e.colno} (char {e.pos})"
         raise ChatParseError(path, where, f"invalid JSON ({e.msg})", "a complete JSON document",
                              "The file may be truncated (partial download or unzip): extract it again") from None
@@ -499,11 +503,14 @@ def clean_name(s:str, # a name or other metadata
 # %% ../../nbs/01_chats/01_core.ipynb #cb0e7818
 @contextlib.contextmanager
 def no_gc():
-    "Pause the cyclic garbage collector: readers make millions of acyclic objects it would walk"
+    "Pause the cyclic garbage collector while a reader makes millions of acyclic objects, then file them as old"
     was = gc.isenabled()
     gc.disable()
     try: yield
     finally:
+        if gc.get_freeze_count() == 0:     # unless the program keeps objects frozen (then this would thaw them)
+            gc.freeze()                    # every tracked object to the permanent generation,
+            gc.unfreeze()                  # and back into the oldest one: no walk over the new objects
         if was: gc.enable()
 
 def utc(seconds, # epoch seconds

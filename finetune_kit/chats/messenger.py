@@ -10,7 +10,10 @@ import operator, re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+try: from re import _parser as _sre          # the parser `re` compiles with (Python 3.11+)
+except ImportError: import sre_parse as _sre  # Python 3.10
 from .core import *
+from .core import _parse_json
 
 # %% ../../nbs/01_chats/02_messenger.ipynb #eb6e196f
 @dataclass
@@ -136,16 +139,93 @@ def _notice_ends(table:dict)->tuple:
 _NOTICE_RX, _FB_ENDS = _compile_notices(MESSENGER_NOTICES), _notice_ends(MESSENGER_NOTICES)
 _URL_ONLY = re.compile(r'(?:https?://|www\.)\S+$')
 
+# %% ../../nbs/01_chats/02_messenger.ipynb #c0a1e7f2
+def _strings(op, av)->set|None:
+    "The texts one parsed regex item matches, when they are few and literal: a char, `[óa]`, `(?:a|b)`, `x?`"
+    if op is _sre.LITERAL: return {chr(av)}
+    if op is _sre.IN: return {chr(a) for _, a in av} if all(o is _sre.LITERAL for o, _ in av) else None
+    if op is _sre.SUBPATTERN: return _whole(av[-1])
+    if op is _sre.BRANCH:
+        alts = [_whole(a) for a in av[1]]
+        return None if any(a is None for a in alts) else set().union(*alts)
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[:2] == (0, 1):
+        return None if (inner := _whole(av[2])) is None else inner | {''}
+    return None
+
+def _spans(seq)->list:
+    "[(start, end, texts)]: the runs of literal items in a parsed regex, each as the set of texts it matches"
+    out = []
+    for i, item in enumerate(seq):
+        if (got := _strings(*item)) is None: continue
+        if out and out[-1][1] == i and len(out[-1][2]) * len(got) <= 64:
+            out[-1] = (out[-1][0], i + 1, {a + b for a in out[-1][2] for b in got})
+        else: out.append((i, i + 1, got))
+    return out
+
+def _whole(seq)->set|None:
+    "The texts a parsed regex matches, when it is literal throughout"
+    if not len(seq): return {''}
+    sp = _spans(seq)
+    return sp[0][2] if len(sp) == 1 and sp[0][:2] == (0, len(seq)) else None
+
+# %% ../../nbs/01_chats/02_messenger.ipynb #c0a1e7f3
+def _needs(seq)->set|None:
+    "{(where, text)}: every match of the parsed regex `seq` has one of these texts at its 'start', 'end' or 'in' it"
+    best, n = None, len(seq)
+    for a, b, texts in _spans(seq):
+        where = 'end' if b == n else 'start' if a == 0 else 'in'
+        best = _better(best, {(where, t) for t in texts})
+    for i, (op, av) in enumerate(seq):
+        if op is _sre.BRANCH and all(alts := [_needs(x) for x in av[1]]):
+            best = _better(best, {(w if w == 'start' and i == 0 else 'in', t) for alt in alts for w, t in alt})
+    return best
+
+def _better(a:set|None, b:set)->set:
+    "The more selective requirement: texts of 4+ characters, found fast (at an end, or after a space), long"
+    def rank(r):
+        short = min(len(t) for _, t in r)
+        return short >= 4, all(w != 'in' or t[:1] == ' ' for w, t in r), all(w != 'in' for w, _ in r), short
+    return b if a is None or rank(b) > rank(a) else a
+
+def _trie(texts:set)->str:
+    "A regex of `texts` as a tree of characters (one branch per next character: a failed match stops at once)"
+    if '' in texts: return ''
+    by = {}
+    for t in texts: by.setdefault(t[0], set()).add(t[1:])
+    alts = [re.escape(ch) + _trie(rest) for ch, rest in sorted(by.items())]
+    return alts[0] if len(alts) == 1 else '(?:' + '|'.join(alts) + ')'
+
+# %% ../../nbs/01_chats/02_messenger.ipynb #c0a1e7f4
+def _prefilter(pats:list, flags=re.I):
+    "A fast test true of every text one of `pats` fullmatches (with trailing spaces); True for all if one has no anchor"
+    reqs = [_needs(_sre.parse(p, flags)) for p in pats]
+    if any(r is None or min(len(t) for _, t in r) < 4 for r in reqs): return lambda c: True
+    at = {w: {t for r in reqs for w2, t in r if w2 == w} for w in ('start', 'end', 'in')}
+    spaced, other = {t[1:] for t in at['in'] if t[:1] == ' '}, {t for t in at['in'] if t[:1] != ' '}
+    ends = _rx(r'\s*' + _trie({t[::-1] for t in at['end']}) if at['end'] else None, flags)
+    starts = _rx(_trie(at['start']) if at['start'] else None, flags)
+    has = _rx('|'.join([' ' + _trie(spaced)] * bool(spaced) + [_trie(other)] * bool(other)) or None, flags)
+    return lambda c: bool(ends.match(c[::-1]) or starts.match(c) or has.search(c))
+
+def _rx(src:str|None, flags): return re.compile('(?!)' if src is None else src, flags)  # None: never
+
+def _patterns(table:dict)->list:
+    "Each row's pattern as the regex it is matched with (`~`: an optional name first)"
+    return [(_NAME + p[1:] if p[0] == '~' else p).replace('{e}', _EMOJI) for rows in table.values() for _, p, _ in rows]
+
+_could_be_notice = _prefilter(_patterns(MESSENGER_NOTICES))
+
 # %% ../../nbs/01_chats/02_messenger.ipynb #d97dad52
 def _maybe_notice(c:str)->bool: return c[-1] in '.! ' or c.endswith(_FB_ENDS)
+_WIDE = re.compile('[^\x00-\xff]')       # a character past Latin-1: no mojibake repair can apply
 
 def notice_reason(c:str,                   # a message's text
                  )->str|None:              # 'pseudo_reaction', 'group_event', ..., or None
     "Why the Messenger text `c` is not training text (a notice, or a bare link); None if it is"
     if not c or len(c) > 300: return None
     if _maybe_notice(c):
-        if (m := _NOTICE_RX.fullmatch(c)): return m.lastgroup
-        if not c.isascii() and (fixed := fix_mojibake(c)) != c: return notice_reason(fixed)
+        if _could_be_notice(c) and (m := _NOTICE_RX.fullmatch(c)): return m.lastgroup
+        if not c.isascii() and not _WIDE.search(c) and (fixed := fix_mojibake(c)) != c: return notice_reason(fixed)
     return 'bare_url' if _URL_ONLY.match(c) else None
 
 # %% ../../nbs/01_chats/02_messenger.ipynb #8a2a1886
@@ -200,7 +280,7 @@ def _thread_file(path:Path, opts:MessengerOptions, ctx:ReadContext):
     "(turns, participants, thread meta) of one thread file; None (listed) when it is not a thread"
     text = read_text(path)
     st = ctx.report.file(path)
-    data = parse_json(text, path, st)
+    data, strict = _parse_json(text, path, st)
     msgs = data.get('messages') if isinstance(data, dict) else None
     if not (isinstance(msgs, list) and (msgs or 'participants' in data)
             and _looks_like_messages(msgs)):
@@ -213,7 +293,7 @@ def _thread_file(path:Path, opts:MessengerOptions, ctx:ReadContext):
     if not e2ee and _app_unstated(path, text): st.notes['assumed_messenger'] += 1
     st.read += len(msgs)
     new = [t for m in msgs if (t := _e2ee_message(m, th))] if e2ee else _fb_messages(msgs, th)
-    if _SURROGATE_ESC.search(text): _repair_surrogates(new, st)
+    if not strict and _SURROGATE_ESC.search(text): _repair_surrogates(new, st)   # orjson refuses lone surrogates
     return new, _participants(data, th.fix), _thread_meta(data, e2ee, th, path)
 
 _APP_DIRS = ('your_facebook_activity', 'your_activity_across_facebook', 'your_instagram_activity')
@@ -382,33 +462,43 @@ def _reactions(m:dict, th:_Thread)->dict:
     return {'reactions': [fix_mojibake(r) for r in out] if th.fix else out}
 
 # %% ../../nbs/01_chats/02_messenger.ipynb #d9380039
-_FB_SIMPLE = frozenset({'sender_name', 'timestamp_ms', 'content', 'type', 'is_unsent', 'reactions',
-                        'is_geoblocked_for_viewer', 'is_unsent_image_by_messenger_kid_parent'})   # 2024+ flags
 _UTC, _fromts = timezone.utc, datetime.fromtimestamp
+_FB_EVENT_TYPES = ('Subscribe', 'Unsubscribe', 'Call')
+_FB_SPECIAL = frozenset({'is_unsent', 'is_taken_down', 'users', 'call_duration', 'type'})   # what `_fb_message` tests
+_FB_LAST = frozenset(e[-1] for e in _FB_ENDS)        # the last characters of the notices' last words
+
+def _could_be_reason(c:str)->bool:
+    "False when `notice_reason(c)` is sure to be None: no notice passes the prefilter, no link, no repair to retry"
+    return _could_be_notice(c) or c[0] in 'hw' or not c.isascii() and not _WIDE.search(c)
 
 def _fb_messages(msgs:list, th:_Thread)->list:
     "`Turn`s of a standard-export `messages` array (newest first), oldest first"
-    out, append, names, skipped, fix = [], None, th.names, th.st.skipped, th.fix
+    out, names, skipped, fix = [], th.names, th.st.skipped, th.fix
     append, kept, moji = out.append, 0, 0
     for m in reversed(msgs):
-        if m.__class__ is dict:          # the fast path: a plain text message (the rules of `_fb_message`, inlined)
-            ts, s, c, n = m.get('timestamp_ms'), m.get('sender_name'), m.get('content'), len(m)
-            if ts.__class__ is int and s.__class__ is str and c.__class__ is str and ts >= 100_000_000_000 and \
-               (n == 3 or m.keys() <= _FB_SIMPLE and m.get('is_unsent') is not True and m.get('type', 'Generic') == 'Generic'):
+        if m.__class__ is dict:          # the fast path: the rules of `_fb_message`, inlined, for most messages
+            ts, s, c = m.get('timestamp_ms'), m.get('sender_name'), m.get('content')
+            if ts.__class__ is int and s.__class__ is str and (c.__class__ is str or c is None) \
+               and ts >= 100_000_000_000 and (_FB_SPECIAL.isdisjoint(m) or m.get('is_unsent') is not True
+               and m.get('is_taken_down') is not True and 'users' not in m and 'call_duration' not in m
+               and m.get('type') not in _FB_EVENT_TYPES):
                 try: when = _fromts(ts / 1000, _UTC)
                 except (OverflowError, OSError, ValueError): when = None
                 if when is not None:
-                    if fix and not c.isascii():
+                    if fix and c is not None and not c.isascii():
                         try:
                             c = c.encode('latin-1').decode('utf-8')
                             moji += 1
                         except UnicodeError: pass
-                    why = 'empty' if not c or c.isspace() else _text_reason(c, when, th) \
-                          if c[-1] in '.! ' or c.endswith(_FB_ENDS) or c.startswith(('http', 'www.')) else None
+                    if not c or c.isspace(): why = _non_text(m, c)               # media, sticker, share or empty
+                    elif ((e := c[-1]) in '.! ' or e in _FB_LAST and c.endswith(_FB_ENDS)
+                          or c[0] in 'hw' and c.startswith(('http', 'www.'))) and _could_be_reason(c):
+                        why = _text_reason(c, when, th)
+                    else: why = None
                     if why: skipped[why] += 1
                     else:
-                        sender = names.get(s) or _sender(s, th)
-                        append(Turn(sender, c, when, _reactions(m, th) if n > 3 else {}))
+                        rs = m.get('reactions')
+                        append(Turn(names.get(s) or _sender(s, th), c, when, _reactions(m, th) if rs else {}))
                         kept += 1
                     continue
         if (t := _fb_message(m, th)) is not None: append(t)
