@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['GPU_MEMORY_GB', 'GPU_DTYPE', 'METHODS', 'GB', 'KNOWN_SIZES', 'FULL_PARAMETER_OPTIMIZERS', 'lora_config', 'lora',
-           'adalora_config', 'adalora', 'AdaLoraCallback', 'is_adalora', 'adalora_ranks', 'qlora_config', 'qlora',
-           'MemoryEstimate', 'estimate_memory', 'known_config', 'memory_table', 'check_config', 'save_adapter',
-           'load_adapter', 'merge', 'safetensors_problem', 'find_targets', 'task_type', 'peft_compat', 'peft_model',
-           'checkpointing_on', 'set_checkpointing']
+           'adalora_config', 'adalora', 'AdaLoraCallback', 'is_adalora', 'adalora_ranks', 'pruned_ranks',
+           'allow_pruned', 'qlora_config', 'qlora', 'MemoryEstimate', 'estimate_memory', 'known_config', 'memory_table',
+           'check_config', 'save_adapter', 'load_adapter', 'merge', 'safetensors_problem', 'find_targets', 'task_type',
+           'peft_compat', 'peft_model', 'checkpointing_on', 'set_checkpointing']
 
 # %% ../nbs/04_adapters.ipynb #ffa2684f
 import inspect, json, math, re, warnings
@@ -148,7 +148,7 @@ def adalora_ranks(model, # a model with an AdaLoRA adapter
     ada = _adalora_model(model)
     if ada is None: raise ValueError(f"adalora_ranks: {type(model).__name__} has no AdaLoRA "
                                      "adapter; build one with adalora(model, total_steps)")
-    adapter = ada.trainable_adapter_name
+    adapter = _adapter_name(ada)
     pattern = ada.peft_config[adapter].rank_pattern or {}
     out = {}
     for name, m in ada.model.named_modules():
@@ -170,6 +170,11 @@ def _adalora_model(model):
         if m is not None and hasattr(m, 'peft_config') and isinstance(base, AdaLoraModel): return base
     return None
 
+def _adapter_name(ada)->str:
+    "The adapter an `AdaLoraModel` trains, or (loaded for inference) the active one"
+    name = getattr(ada, 'trainable_adapter_name', None) or ada.active_adapter
+    return name if isinstance(name, str) else name[0]
+
 def _fit_schedule(ada, cfg, max_steps:int, fit:bool):
     "Stretch AdaLoRA's schedule to a run of `max_steps` (with a warning), or say how to rebuild it"
     if not fit: raise ValueError(
@@ -180,6 +185,25 @@ def _fit_schedule(ada, cfg, max_steps:int, fit:bool):
         f"max_steps={max_steps}: rebuild with total_steps={max_steps} (tinit/tfinal scale with it).")
     warnings.warn(f"AdaLoRA total_step={cfg.total_step} was set to this run's max_steps={max_steps}")
     ada.rankallocator.set_total_step(max_steps)
+
+# %% ../nbs/04_adapters.ipynb #a7d0c1e3
+_SHAPE_WARNING = r"Adapter '{}': {} LoRA tensor\(s\) have invalid shape"
+
+def pruned_ranks(model, # a model, with or without an AdaLoRA adapter
+                )->list: # names of the modules AdaLoRA pruned to rank 0
+    "Modules of `model` whose AdaLoRA rank is 0 (peft saves their `lora_A`/`lora_B` as empty tensors)"
+    return [name for name, r in adalora_ranks(model).items() if r == 0] if is_adalora(model) else []
+
+@contextmanager
+def allow_pruned(model, # the model about to be saved
+                ):
+    "Context manager: ignore peft's empty-tensor warning when it counts exactly AdaLoRA's rank-0 matrices"
+    pruned = pruned_ranks(model)
+    with warnings.catch_warnings():
+        if pruned:
+            name = _adapter_name(_adalora_model(model))
+            warnings.filterwarnings('ignore', message=_SHAPE_WARNING.format(re.escape(name), 2 * len(pruned)))
+        yield
 
 # %% ../nbs/04_adapters.ipynb #f981e675
 def qlora_config(name_or_model=None, # hub id, path, config or model; None: the offline default
@@ -406,7 +430,7 @@ def save_adapter(model, # a PeftModel
         raise ValueError(f"save_adapter: {type(model).__name__} has no adapters; build one with "
                          "lora/adalora/qlora")
     path = Path(path)
-    model.save_pretrained(path)
+    with allow_pruned(model): model.save_pretrained(path)
     if tok is not None: tok.save_pretrained(path)
     return path
 

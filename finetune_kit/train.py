@@ -20,7 +20,7 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from .models import pick_device, model_label
 from .widget import RunInfo, Snapshot, make_display, report_html, plot_history
 from .tokens import Collator, check_labels, position_limit
-from .adapters import is_adalora, AdaLoraCallback, estimate_memory, safetensors_problem
+from .adapters import is_adalora, AdaLoraCallback, estimate_memory, safetensors_problem, allow_pruned
 
 # %% ../nbs/06_train.ipynb #b12abdd8
 def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters
@@ -690,7 +690,7 @@ class _Trainer(Trainer):
         if self.args.should_save:  # an older copy's state file would vouch for the half-written new one
             for name in ('trainer_state.json', HISTORY_FILE): (ck/name).unlink(missing_ok=True)
         self.saving = ck
-        super()._save_checkpoint(model, trial)
+        with allow_pruned(model): super()._save_checkpoint(model, trial)
         self.saving = None
 
 # %% ../nbs/06_train.ipynb #ffc71238
@@ -800,7 +800,7 @@ def _save_adapter(model, # the trained model (a PeftModel, or a plain model afte
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        m.save_pretrained(str(tmp))
+        with allow_pruned(m): m.save_pretrained(str(tmp))
         if tok is not None: tok.save_pretrained(str(tmp))
         if (why := _weights_problem(tmp)): raise OSError(f"the save in {tmp} is incomplete: {why}")
         if path.exists():

@@ -263,3 +263,21 @@ def test_add_adapter_itself_is_refused_where_transformers_allows_it():
         pytest.skip(f"transformers refuses this peft for add_adapter: {e}")
     with pytest.raises(ValueError, match='peft#3373'):
         AdaLoraCallback()._find(m)
+
+
+def test_adalora_pruned_to_rank_zero_saves_quietly_and_loads_back(tmp_path):
+    "peft's empty-tensor warning names exactly AdaLoRA's rank-0 matrices: ignored; the adapter loads at rank 0"
+    from peft import AdaLoraConfig
+    from peft.utils import PeftWarning
+    from finetune_kit.adapters import peft_model, save_adapter, load_adapter, adalora_ranks, pruned_ranks
+    ada = peft_model(tiny_model('llama'), AdaLoraConfig(init_r=4, target_r=2, total_step=10,
+                                                        target_modules=['q_proj', 'v_proj']))
+    ada.peft_config['default'].rank_pattern = {'model.layers.0.self_attn.q_proj.lora_E.default': [False] * 4,
+                                               'model.layers.1.self_attn.v_proj.lora_E.default': [True, False] * 2}
+    assert pruned_ranks(ada) == ['model.layers.0.self_attn.q_proj']
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', PeftWarning)
+        save_adapter(ada, tmp_path/'a')
+    ranks = adalora_ranks(load_adapter(tmp_path/'a', tiny_model('llama')))
+    assert ranks['model.layers.0.self_attn.q_proj'] == 0 and ranks['model.layers.1.self_attn.v_proj'] == 2
+    assert ranks['model.layers.0.self_attn.v_proj'] == 4
