@@ -3,7 +3,10 @@
 What a user sees is checked in the page itself: the widget renders (no "Error displaying widget", no JavaScript
 errors from it), the status changes at least every 2 s (one step takes 3 s on purpose), the plot changes at least 5
 times, Stop ends the run within 5 s with the adapter saved, the base-vs-tuned table appears. Screenshots go to
-test-artifacts/ (see tests/browser.py)."""
+test-artifacts/ (see tests/browser.py).
+
+The talk widgets too: `chat` answers what is typed (Enter), as the persona's bubbles, and its switch answers from the
+base model; the blind test counts three rounds and ends with the score, its buttons disabled."""
 import json, re, time
 from pathlib import Path
 import pytest
@@ -157,3 +160,73 @@ def test_ipykernel6_without_ui_poll_says_how_to_stop_and_interrupt_ends_cleanly(
     assert list(out.glob('adapter-step*/adapter_config.json')), list(out.iterdir())
     assert 'ERROR: KeyboardInterrupt' not in output_text(driver)
     _shot(driver, 'notebook-ipykernel6-2-interrupted')
+
+
+# ---- the talk widgets (finetune_kit.talk): typed into and clicked the way a user does ----
+TALK = '''
+from transformers import AutoTokenizer
+from peft import LoraConfig
+from finetune_kit.adapters import peft_model
+from finetune_kit.models import tiny_model, default_checkpoint
+from finetune_kit.talk import chat, blind_test
+tok = AutoTokenizer.from_pretrained(default_checkpoint(quiet=True))
+model = peft_model(tiny_model('llama'), LoraConfig(r=4, target_modules=['q_proj', 'v_proj']))
+box = chat(model, tok, name='Sam', notebook=True, max_new_tokens=6)
+box
+'''
+BLIND = '''
+blind = blind_test(['dinner thursday?', 'i am so tired', 'we won!'], ['ooh|where', 'sleep|seriously', 'lets gooo'],
+                   ['sure', 'me too', 'nice'], name='Sam', notebook=True)
+blind
+'''
+TALK_PROBE = HERE + '''
+const chat = here.querySelector('.fk-chat'), input = here.querySelector('.widget-text input');
+const buttons = [...here.querySelectorAll('button')].map(b => ({text: b.innerText.trim(), disabled: b.disabled}));
+return {chat: chat ? chat.innerText : null, input: input ? input.value : null, buttons: buttons,
+        bubbles: [...here.querySelectorAll('.fk-chat .fk-burst')].map(b => b.querySelector('.fk-user') ? 'user' :
+                 b.querySelector('.fk-base') ? 'base' : b.querySelector('.fk-tuned') ? 'tuned' : 'other'),
+        broken: here.innerText.includes('Error displaying widget'), text: here.innerText};
+'''
+
+def _button(driver, label):
+    "The button whose text is `label` in the open notebook"
+    b = driver.execute_script(HERE + " return [...here.querySelectorAll('button')]"
+                              ".find(b => b.innerText.trim() === arguments[0]) || null;", label)
+    assert b is not None, (label, driver.execute_script(TALK_PROBE)['buttons'])
+    return b
+
+def _send(driver, text, side, n):
+    "Type `text` and press Enter; wait for the reply burst number `n` (by `side`) and the box to be empty again"
+    from selenium.webdriver.common.keys import Keys
+    find(driver, '.widget-text input').send_keys(text + Keys.ENTER)
+    t0 = time.time()
+    while time.time() - t0 < 60:
+        s = driver.execute_script(TALK_PROBE)
+        if len(s['bubbles']) >= n and s['input'] == '': break
+        time.sleep(0.1)
+    assert s['bubbles'][n - 2:n] == ['user', side] and s['input'] == '', s
+    assert f'Sam · {side}' in s['chat'] and text.split('|')[0] in s['chat'], s['chat']
+    return s
+
+@pytest.mark.parametrize('ui', ['lab', 'notebook'])
+def test_chat_and_blind_test_in_the_browser(servers, ui):
+    "chat: Enter sends, the reply comes as Sam's bubbles, the switch answers from the base model; the blind test scores"
+    apps, driver = servers
+    open_cells(apps[ui], driver, [TALK, BLIND], name=f'talk-{ui}.ipynb')
+    wait_for(driver, HERE + "return !!here.querySelector('.fk-chat') && [...here.querySelectorAll('button')]"
+             ".some(b => b.innerText.trim() === 'A is really Sam')", 120, 'the chat and blind-test widgets')
+    _send(driver, 'dude i need your advice', 'tuned', 2)
+    _button(driver, 'base').click()
+    s = _send(driver, 'she said she wanted a break', 'base', 4)
+    assert s['bubbles'] == ['user', 'tuned', 'user', 'base'] and not s['broken'], s
+    find(driver, '.fk-chat').screenshot(str(artifact(f'talk-{ui}-chat.png')))
+    for r in range(3):
+        wait_for(driver, HERE + f"return here.innerText.includes('Round {r + 1} of 3')", 20, f'round {r + 1}')
+        _button(driver, 'A is really Sam').click()
+        wait_for(driver, HERE + f"return here.innerText.includes('round {r + 1}: ')", 20, f'the answer to round {r + 1}')
+    s = driver.execute_script(TALK_PROBE)
+    done = re.search(r'Done: the model passed for Sam in (\d) of 3 rounds', s['text'])
+    assert done, s['text'][-400:]
+    assert all(b['disabled'] for b in s['buttons'] if b['text'].endswith('is really Sam')), s['buttons']
+    widget_errors = [e for e in console_errors(driver) if 'widget' in e['message'].lower()]
+    assert not widget_errors, widget_errors
