@@ -11,7 +11,7 @@ Reusable by any test that must see a widget the way a user does:
 `kernelspec_ipykernel6(...)` adds a second kernel running ipykernel 6 (Colab's line) on this venv's packages.
 Everything this module starts is stopped by PID when its `with` block ends.
 """
-import json, os, shutil, socket, subprocess, sys, time, urllib.request, secrets
+import html, json, os, re, shutil, socket, subprocess, sys, time, urllib.request, secrets
 from contextlib import contextmanager
 from pathlib import Path
 import pytest
@@ -33,6 +33,36 @@ def need_browser():
     msg = f"real-browser test needs {', '.join(missing)} (apt-get install chromium chromium-driver; pip install -e '.[dev]')"
     if os.environ.get('CI'): pytest.fail(msg)
     pytest.skip(msg)
+
+def chromium_binary()->str:
+    "Debian's chromium (or another chromium/chrome on PATH); missing: a failure in CI (`CI` set), a skip elsewhere"
+    names = (CHROMIUM, shutil.which('chromium'), shutil.which('chromium-browser'), shutil.which('google-chrome'))
+    found = next((n for n in names if n and Path(n).exists()), None)
+    if found: return found
+    if os.environ.get('CI'): pytest.fail('chromium is not installed but CI is set: .ci/run must install it')
+    pytest.skip('chromium not installed (apt-get install chromium); skipped outside CI')
+
+def headless_chromium(profile:Path, # a fresh --user-data-dir goes under it
+                      *args, # e.g. '--dump-dom', url or f'--screenshot={png}', url
+                      window:str='1200,1000', # the window size, 'W,H'
+                     )->subprocess.CompletedProcess:
+    "One run of headless chromium (no server, no driver): for static pages"
+    flags = FLAGS + [f'--user-data-dir={profile/"chromium-profile"}', f'--window-size={window}']
+    return subprocess.run([chromium_binary(), *flags, *args], capture_output=True, text=True, timeout=90)
+
+def probe_page(page:Path, # an HTML file
+               probe:str, # a <script> that, on load, appends <pre id="probe">JSON</pre> to the body
+               profile:Path, # where chromium's profile goes
+               window:str='1200,1000', budget_ms:int=5000, # window size; virtual time the page gets to settle
+              )->dict:
+    "`page` rendered in headless chromium with `probe` injected: what the probe measured"
+    text = page.read_text(encoding='utf-8')
+    probed = page.with_name(f"{page.stem}.probed.html")
+    probed.write_text(text.replace('</body>', probe + '</body>') if '</body>' in text else text + probe, encoding='utf-8')
+    p = headless_chromium(profile, f'--virtual-time-budget={budget_ms}', '--dump-dom', probed.as_uri(), window=window)
+    m = re.search(r'<pre id="probe">(.*?)</pre>', p.stdout, re.S)
+    assert m, (p.returncode, p.stdout[-2000:], p.stderr[-2000:])
+    return json.loads(html.unescape(m.group(1)))
 
 def artifact(name:str)->Path:
     "A path under the test-artifacts folder (gitignored), for screenshots and logs"

@@ -1,6 +1,6 @@
 """Tests for finetune_kit.style: feature and distance properties (hypothesis), report errors, the console text, sampling
 one seed per set (the cause of the short replies in issue 14), batched = unbatched, and the saved report in chromium."""
-import json, os, re, shutil, subprocess
+import os
 import pytest, torch
 from hypothesis import given, settings, strategies as st
 from transformers import AutoTokenizer
@@ -9,6 +9,7 @@ from finetune_kit.adapters import lora
 from finetune_kit.prompts import PAIRS
 from finetune_kit.train import generate
 from finetune_kit import style as S
+from browser import probe_page
 
 os.environ.setdefault('MPLBACKEND', 'Agg')
 FMT = lambda p: PAIRS.prompt.format(prompt=p)
@@ -92,12 +93,6 @@ def test_replies_leave_the_model_as_they_found_it(tiny, tok):
 
 # ---- the saved report in a real headless browser ----
 
-def _chromium():
-    for name in ('chromium', 'chromium-browser', 'google-chrome'):
-        if shutil.which(name): return shutil.which(name)
-    if os.environ.get('CI'): pytest.fail('chromium is not installed but CI is set: .ci/run must install it (apt-get install chromium)')
-    pytest.skip('chromium not installed (apt-get install chromium); skipped outside CI')
-
 PROBE = '''<script>window.addEventListener('load', () => {
   const img = document.querySelector('img.fk-style-plot'), tab = document.querySelector('table.fk-style');
   const pre = document.createElement('pre'); pre.id = 'probe';
@@ -106,18 +101,8 @@ PROBE = '''<script>window.addEventListener('load', () => {
   document.body.appendChild(pre); });</script>'''
 
 def test_saved_report_renders_in_headless_chromium(tmp_path):
-    binary = _chromium()
     r = S.style_report(['down|what time', 'lol ok', 'yes|u coming?', 'ya'], {'base': ['Certainly! I can help.'] * 4,
                        'tuned': ['ok|when', 'lol', 'ya|u there?', 'yes']}, name='Sam')
-    page = r.save(tmp_path/'style.html')
-    probed = tmp_path/'probed.html'
-    probed.write_text(page.read_text().replace('</body>', PROBE + '</body>'))
-    flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-             f'--user-data-dir={tmp_path/"profile"}', '--virtual-time-budget=5000', '--dump-dom', probed.as_uri()]
-    p = subprocess.run([binary, *flags], capture_output=True, text=True, timeout=90)
-    m = re.search(r'<pre id="probe">(.*?)</pre>', p.stdout, re.S)
-    assert m, (p.returncode, p.stderr[-2000:])
-    import html as _h
-    got = json.loads(_h.unescape(m.group(1)))
+    got = probe_page(r.save(tmp_path/'style.html'), PROBE, tmp_path)
     assert got['img_w'] > 600 and got['rows'] == len(S.FEATURES) + 2 and got['cols'] == 4, got
     assert got['d'] == [f"{r.distance['base']:.2f}", f"{r.distance['tuned']:.2f}"] and r.distance['tuned'] < r.distance['base']

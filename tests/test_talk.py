@@ -1,7 +1,7 @@
 """Tests for finetune_kit.talk: the history is written exactly as training wrote it (PAIRS, Guanaco, the chat template),
 stop markers cut a reply, each chat reply gets its own seed, bursts become separate bubbles, the blind test's
 bookkeeping (hypothesis), the console paths, and the bubbles laid out in headless chromium."""
-import json, os, re, shutil, subprocess
+
 from types import SimpleNamespace
 import pytest, torch
 from hypothesis import given, settings, strategies as st
@@ -11,6 +11,7 @@ from finetune_kit.adapters import lora
 from finetune_kit.chats import Chat, Turn
 from finetune_kit.prompts import PAIRS, Guanaco, ChatTemplate
 from finetune_kit import talk as T
+from browser import probe_page
 
 @pytest.fixture(scope='module')
 def tok(): return AutoTokenizer.from_pretrained(default_checkpoint(quiet=True))
@@ -131,22 +132,12 @@ PROBE = '''<script>window.addEventListener('load', () => {
   document.body.appendChild(pre); });</script>'''
 
 def test_bubbles_in_headless_chromium(tmp_path):
-    binary = next((shutil.which(n) for n in ('chromium', 'chromium-browser', 'google-chrome') if shutil.which(n)), None)
-    if binary is None:
-        if os.environ.get('CI'): pytest.fail('chromium is not installed but CI is set: .ci/run must install it')
-        pytest.skip('chromium not installed (apt-get install chromium)')
     hist = [{'role': 'user', 'text': 'dude i need your advice'}, {'role': 'assistant', 'text': 'LOL|not sure|what happened', 'side': 'tuned'},
             {'role': 'user', 'text': 'she left'}, {'role': 'assistant', 'text': 'I am sorry to hear that.', 'side': 'base'}]
     page = tmp_path/'chat.html'
     page.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0;width:600px">'
-                    f'{T.chat_html(hist, name="Sam")}{PROBE}</body></html>', encoding='utf-8')
-    flags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', f'--user-data-dir={tmp_path/"profile"}',
-             '--window-size=800,600', '--virtual-time-budget=3000', '--dump-dom', page.as_uri()]
-    p = subprocess.run([binary, *flags], capture_output=True, text=True, timeout=90)
-    m = re.search(r'<pre id="probe">(.*?)</pre>', p.stdout, re.S)
-    assert m, (p.returncode, p.stderr[-2000:])
-    import html as _h
-    got = json.loads(_h.unescape(m.group(1)))
+                    f'{T.chat_html(hist, name="Sam")}</body></html>', encoding='utf-8')
+    got = probe_page(page, PROBE, tmp_path, window='800,600', budget_ms=3000)
     assert len(got['user']) == 2 and len(got['model']) == 4, got       # three messages of the burst, one base reply
     mid = got['width'] / 2
     assert all(r > mid and l > 0 for l, r in got['user']) and all(l < mid for l, r in got['model']), got

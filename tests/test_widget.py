@@ -1,10 +1,11 @@
 "Tests for finetune_kit.widget: pure functions (smoothing, plot, table, page), the console path, the throttle, and the saved HTML page in headless chromium."
-import io, os, re, json, math, shutil, subprocess, time
+import io, os, re, math, time
 from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 from finetune_kit.widget import *
 from finetune_kit.widget import _esc
+from browser import probe_page, headless_chromium
 
 os.environ.setdefault('MPLBACKEND', 'Agg')
 
@@ -220,12 +221,6 @@ def test_no_display_thread_outlives_finish():
 
 # ---- the saved page in a real headless browser ----
 
-def _chromium():
-    for name in ('chromium', 'chromium-browser', 'google-chrome'):
-        if shutil.which(name): return shutil.which(name)
-    if os.environ.get('CI'): pytest.fail('chromium is not installed but CI is set: .ci/run must install it (apt-get install chromium)')
-    pytest.skip('chromium not installed (apt-get install chromium); skipped outside CI')
-
 PROBE = '''<script>window.addEventListener('load', () => {
   const vis = el => { if (!el) return false; const r = el.getBoundingClientRect(), s = getComputedStyle(el);
                       return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; };
@@ -236,29 +231,17 @@ PROBE = '''<script>window.addEventListener('load', () => {
     table_visible: vis(tab), rows: tab ? tab.rows.length : 0, text: tab ? tab.innerText : ''});
   document.body.appendChild(pre); });</script>'''
 
-def _chrome(binary, tmp_path, *args):
-    flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-             '--disable-sync', '--no-first-run', f'--user-data-dir={tmp_path/"profile"}', '--window-size=1200,1000']
-    return subprocess.run([binary, *flags, *args], capture_output=True, text=True, timeout=90)
-
 def test_saved_page_renders_in_headless_chromium(tmp_path):
-    binary = _chromium()
     nd = NotebookDisplay(RunInfo('SmolLM2-135M-Instruct', 'LoRA', 460_800, 134_975_808, 'cpu / float32'), show=False, every=0)
     nd.update(Snapshot(step=30, total=30, elapsed=42., loss=0.6), HIST)
     nd.show_samples(SAMPLES)
     nd.finish()
     page = nd.save_html(tmp_path/'run.html')
-    probed = tmp_path/'probed.html'
-    probed.write_text(page.read_text().replace('</body>', PROBE + '</body>'))
-    p = _chrome(binary, tmp_path, '--virtual-time-budget=5000', '--dump-dom', probed.as_uri())
-    m = re.search(r'<pre id="probe">(.*?)</pre>', p.stdout, re.S)
-    assert m, (p.returncode, p.stdout[-2000:], p.stderr[-2000:])
-    import html as _h
-    r = json.loads(_h.unescape(m.group(1)))
+    r = probe_page(page, PROBE, tmp_path)
     assert (r['img_w'], r['img_h'], r['css_w']) == (1920, 614, 960) and r['img_visible'], r  # 2x pixels, 960 px shown
     assert r['table_visible'] and r['rows'] == 3 and 'pierogi later' in r['text'] and 'Tea or <b>coffee</b>?' in r['text'], r
     shot = tmp_path/'shot.png'
-    p = _chrome(binary, tmp_path, f'--screenshot={shot}', page.as_uri())
+    p = headless_chromium(tmp_path, f'--screenshot={shot}', page.as_uri())
     assert shot.exists(), p.stderr[-2000:]
     import matplotlib.image as mpimg, numpy as np
     px = mpimg.imread(shot)[..., :3]
