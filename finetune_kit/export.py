@@ -17,7 +17,8 @@ import gguf
 from .chats import Chat, Turn
 from .prompts import Guanaco, ChatTemplate, Completion
 from .adapters import merge
-from .widget import in_notebook, fmt_duration
+from .models import in_notebook
+from .widget import fmt_duration
 
 # %% ../nbs/09_export.ipynb #7a091f33
 class ExportRefused(ValueError):

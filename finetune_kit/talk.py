@@ -10,7 +10,7 @@ __all__ = ['SIDE_COLORS', 'render_history', 'reply', 'Conversation', 'bubbles_ht
 import random, html as _html
 from .prompts import Guanaco, ChatTemplate, Completion, PAIRS, _suffix
 from .train import generate
-from .widget import in_notebook
+from .models import in_notebook
 from .style import messages, use_adapter, STYLE_DECODING
 
 # %% ../nbs/08b_talk.ipynb #2d9afe0e

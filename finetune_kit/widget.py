@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['OUTCOMES', 'RunInfo', 'Snapshot', 'fmt_duration', 'progress_line', 'status_line', 'stats_line', 'error_line',
            'final_line', 'smooth', 'nice_step', 'axis_limits', 'LivePlot', 'plot_history', 'figure_png', 'samples_html',
-           'report_html', 'in_notebook', 'Display', 'ConsoleDisplay', 'PlotPane', 'NotebookDisplay', 'make_display']
+           'report_html', 'Display', 'ConsoleDisplay', 'PlotPane', 'NotebookDisplay', 'make_display']
 
 # %% ../nbs/05_widget.ipynb #dfaa2c4d
 import sys, time, math, io, base64, html as _html, datetime, threading, contextvars
 from dataclasses import dataclass
 from pathlib import Path
+from .models import in_notebook
 
 # %% ../nbs/05_widget.ipynb #f3af7dea
 @dataclass
@@ -311,13 +312,6 @@ def report_html(info:RunInfo|None, # header; None to leave it out
     head = f'<head><meta charset="utf-8"><title>{_esc(title)}</title></head>'
     body = '<body style="font-family:sans-serif;margin:16px">' + '\n'.join(parts) + '</body>'
     return f'<!DOCTYPE html><html>{head}{body}</html>'
-
-# %% ../nbs/05_widget.ipynb #b36b9070
-def in_notebook()->bool:
-    "True when running inside a Jupyter-style kernel (Jupyter, JupyterLab, VS Code, Colab)"
-    ip = sys.modules.get('IPython')
-    shell = ip.get_ipython() if ip else None
-    return shell is not None and getattr(shell, 'kernel', None) is not None
 
 # %% ../nbs/05_widget.ipynb #01ac7d8c
 class Display:
