@@ -15,7 +15,7 @@ from .style import messages, use_adapter, STYLE_DECODING
 
 # %% ../nbs/08b_talk.ipynb #2d9afe0e
 def _turns(history)->list:
-    "`history` as [(role, text)], checked: 'user' (the other side) or 'assistant' (the persona); ends with 'user'"
+    "`history` as checked [(role, text)]: 'user' (the other side) or 'assistant' (the persona), last 'user'"
     out = []
     for i, h in enumerate(history):
         if isinstance(h, dict): role, text = h.get('role'), h.get('text', h.get('content'))
@@ -33,7 +33,7 @@ def _turns(history)->list:
 # %% ../nbs/08b_talk.ipynb #263c2a9a
 def render_history(history:list, # [('user' | 'assistant', text)], ending with the message to answer
                    tok, # its EOS closes earlier turns; its chat template serves `ChatTemplate`
-                   template=PAIRS, # the training template: `PAIRS` (a `Completion` with {prompt}, {response}),
+                   template=PAIRS, # the training template: `PAIRS` (a `Completion` of prompt, response),
                                    # `Guanaco()`, `ChatTemplate()`, or a callable history -> text
                   )->tuple: # (text to continue, whether it holds its special tokens, stop strings)
     "The text a model trained with `template` continues to answer the last message of `history`"
@@ -50,8 +50,8 @@ def render_history(history:list, # [('user' | 'assistant', text)], ending with t
         eot = _suffix(tok).strip()
         text = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
         return text, True, [eot] if eot else []
-    pairs = '{prompt}' in getattr(template, 'prompt', '') and '{response}' in getattr(template, 'response', '')
-    if isinstance(template, Completion) and pairs:
+    pairs = isinstance(template, Completion) and '{prompt}' in template.prompt
+    if pairs and '{response}' in template.response:
         text, user = '', None
         for r, t in turns:
             if r == 'user': user = t if user is None else f"{user}|{t}"
@@ -68,10 +68,10 @@ def render_history(history:list, # [('user' | 'assistant', text)], ending with t
 # %% ../nbs/08b_talk.ipynb #5ed8e449
 def reply(model, # the model to answer (a `PeftModel` for `adapter=False`)
           tok, # its tokenizer
-          history, # [('user' | 'assistant', text)] ending with the message to answer; a str: one message
+          history, # [('user' | 'assistant', text)], last the message to answer; a str: one message
           template=PAIRS, # the training template (see `render_history`)
           adapter:bool=True, # False: the base model (adapter off)
-          seed:int=0, # sampling seed; vary it per reply (`Conversation` does), or each makes the same draws
+          seed:int=0, # sampling seed; vary it per reply (`Conversation` does)
           max_new_tokens:int=STYLE_DECODING['max_new_tokens'], # budget
           do_sample:bool=True, # False: greedy
           temperature:float=STYLE_DECODING['temperature'], # 1: the model's own distribution
@@ -95,7 +95,8 @@ def reply(model, # the model to answer (a `PeftModel` for `adapter=False`)
 # %% ../nbs/08b_talk.ipynb #2bea6372
 class Conversation:
     "A chat with `model`: the history, which side (tuned or base) wrote each reply, the switch between them"
-    def __init__(self, model, tok,
+    def __init__(self, model, # the model to talk to
+                 tok, # its tokenizer
                  template=PAIRS, # the training template
                  sep:str|None='|', # replies are split on it into messages
                  tuned:bool=True, # start with the adapter on
@@ -155,7 +156,7 @@ def bubbles_html(texts:list, # the messages of one burst, in order
 def chat_html(history:list, # `Conversation.history`: dicts of 'role', 'text' (and 'side' for replies)
               sep:str|None='|', # replies are split on it into messages
               name:str='', # the persona's name for the captions (e.g. 'Sam')
-              height:int|None=None, # pixels of a scrolling window, newest message in view; None: no limit
+              height:int|None=None, # pixels: a scrolling window, newest message in view; None: no limit
              )->str:
     "A conversation as a messenger window: the user on the right, the model on the left, a bubble a message"
     out = []
@@ -167,7 +168,7 @@ def chat_html(history:list, # `Conversation.history`: dicts of 'role', 'text' (a
             out.append(bubbles_html(messages(h['text'], sep), False, side, caption))
     body = '<div class="fk-chat" style="padding:6px 10px;background:white">' + ''.join(out) + '</div>'
     if height is None: return body
-    # column-reverse: the box starts scrolled to its end, so the newest burst is in view (no JavaScript needed)
+    # column-reverse: the box starts scrolled to its end, the newest burst in view (no JavaScript needed)
     return (f'<div class="fk-scroll" style="height:{height}px;overflow-y:auto;display:flex;'
             'flex-direction:column-reverse">'
             f'{body}</div>')
@@ -188,7 +189,8 @@ class ChatBox:
                                     layout=W.Layout(width='80px'))
         sides = ['tuned', 'base'] if conversation.can_switch else ['model']
         tips = ['the fine-tuned model (adapter on)', 'the model before training (adapter off)'][:len(sides)]
-        self.switch = W.ToggleButtons(options=sides, value=conversation.side, disabled=not conversation.can_switch,
+        self.switch = W.ToggleButtons(options=sides, value=conversation.side,
+                                      disabled=not conversation.can_switch,
                                       tooltips=tips,
                                       style=W.ToggleButtonsStyle(button_width='70px'))
         self.status = W.HTML('')
@@ -327,7 +329,8 @@ class BlindBox:
             self.header.value = f"<b>Done: {result}</b>{share}"
             for b in self.buttons: b.disabled = True
             return
-        self.header.value = f"<b>Round {cur['round']} of {cur['of']}</b>: which reply is really {who}'s?{passed}"
+        head = f"<b>Round {cur['round']} of {cur['of']}</b>"
+        self.header.value = f"{head}: which reply is really {who}'s?{passed}"
         self.prompt.value = bubbles_html(messages(cur['prompt'], self.sep), False, 'model', 'they wrote')
         for k, (o, text) in enumerate(zip(self.options, cur['options'])):
             letter = f'<div style="font:bold 13px sans-serif;color:#555">{"AB"[k]}</div>'
