@@ -30,9 +30,9 @@ class TurnFormat:
     user:tuple                 # (head, tail) around a user message
     assistant:tuple            # (head, tail) around one of the model's earlier replies
     reply:str                  # what opens the model's reply: generation starts right after it
-    system:tuple|None=None     # (head, tail) around a system message; None: the format has no system turn
+    system:tuple|None=None     # (head, tail) around a system message; None: no system turn
     default_system:str=''      # written where no system message is given (head and tail included)
-    reply_space:bool=False     # the reply starts with a space the model writes; earlier replies are written with one
+    reply_space:bool=False     # the model writes a space before its reply; earlier replies have one
     stops:tuple=()             # turn markers that end a reply (the EOS token ends it anyway)
     bos:bool=False             # training rows started with the tokenizer's BOS: the runtime adds it
     source:str=''              # the training template, in words
@@ -44,13 +44,14 @@ def _reply_text(fmt:TurnFormat, content:str)->str:
 
 def render_turns(fmt:TurnFormat, # the prompt format
                  messages:list, # [{'role': 'system'|'user'|'assistant', 'content': str}], the last one from the user
-                )->str: # the prompt text, up to where the model's reply starts (no BOS: the runtime adds it)
+                )->str: # the prompt, up to where the model's reply starts (no BOS: the runtime adds it)
     "The prompt `fmt` makes of `messages` (system messages only count when the format has a system turn)"
     system = '\n\n'.join(m['content'] for m in messages if m['role'] == 'system')
     out = [fmt.system[0] + system + fmt.system[1] if system and fmt.system else fmt.default_system]
     for m in messages:
         if m['role'] == 'user': out.append(fmt.user[0] + m['content'] + fmt.user[1])
-        elif m['role'] == 'assistant': out.append(fmt.assistant[0] + _reply_text(fmt, m['content']) + fmt.assistant[1])
+        elif m['role'] == 'assistant':
+            out.append(fmt.assistant[0] + _reply_text(fmt, m['content']) + fmt.assistant[1])
     return ''.join(out) + fmt.reply
 
 # %% ../nbs/09_export.ipynb #a66f9321
@@ -62,14 +63,16 @@ def _adds_bos(tok)->bool:
 
 def _guanaco_format(t:Guanaco, tok)->TurnFormat:
     eos, human, me = tok.eos_token, f"### {t.human}:", f"### {t.assistant}:"
-    return TurnFormat(user=(human + ' ', eos + t.sep), assistant=(me, eos + t.sep), reply=me, reply_space=True,
+    return TurnFormat(user=(human + ' ', eos + t.sep), assistant=(me, eos + t.sep), reply=me,
+                      reply_space=True,
                       stops=(human, me), bos=_adds_bos(tok), source=f"Guanaco ('{human}' / '{me}')")
 
 # %% ../nbs/09_export.ipynb #7cec54c7
 def _one_field(fmt:str):
     "(text before, field name, text after) of a format string with exactly one plain `{field}`, else None"
     parts = list(string.Formatter().parse(fmt))
-    fields = [(i, f) for i, (_, f, spec, conv) in enumerate(parts) if f is not None and not spec and not conv]
+    fields = [(i, f) for i, (_, f, spec, conv) in enumerate(parts)
+              if f is not None and not spec and not conv]
     if len(fields) != 1 or sum(f is not None for _, f, _, _ in parts) != 1: return None
     i, name = fields[0]
     return ''.join(p[0] for p in parts[:i + 1]), name, ''.join(p[0] for p in parts[i + 1:])
@@ -78,33 +81,39 @@ def _completion_format(t:Completion, tok)->TurnFormat:
     eos, (prompt, response), kind = tok.eos_token, t.parts({}), type(t).__name__
     if not prompt:
         return TurnFormat(user=('', ''), assistant=('', eos), reply='', bos=_adds_bos(tok),
-                          source=f"{kind} {response!r}, a continuation: the user writes its start, the model the rest")
+                          source=f"{kind} {response!r}, a continuation: the user writes its start, "
+                                 "the model the rest")
     p, r = _one_field(prompt), _one_field(response)
     if p is None or r is None:
-        raise ExportRefused(f"{kind}(prompt={prompt!r}, response={response!r}): a chat app sends one message, so the "
-                            "prompt needs exactly one field (the message) and the response one (the reply); "
-                            "export a model trained with such a template, Guanaco() or ChatTemplate()")
+        raise ExportRefused(f"{kind}(prompt={prompt!r}, response={response!r}): a chat app sends "
+                            "one message, so the prompt needs exactly one field (the message) and "
+                            "the response one (the reply); export a model trained with such a "
+                            "template, Guanaco() or ChatTemplate()")
     (ph, pf, pt), (rh, rf, rt) = p, r
     space = rh.endswith(' ')
     head = rh[:-1] if space else rh
     marker = ph.strip().splitlines()[-1].strip() if ph.strip() else ''
     return TurnFormat(user=(ph, pt), assistant=(head, rt + eos), reply=head, reply_space=space,
                       stops=(marker,) if marker else (), bos=_adds_bos(tok),
-                      source=f"{kind} {prompt + response!r}: {{{pf}}} is the user's message, {{{rf}}} the reply")
+                      source=f"{kind} {prompt + response!r}: {{{pf}}} is the user's message, "
+                             f"{{{rf}}} the reply")
 
 # %% ../nbs/09_export.ipynb #9fcd17da
-_REFUSED_TEMPLATE = ("the tokenizer's chat template isn't a plain sequence of turns (each user and assistant message "
-                     "wrapped the same way, the reply opened by the generation prompt), so Ollama's template language "
-                     "can't reproduce it; train with Guanaco() to export this model, or write the TEMPLATE yourself")
+_REFUSED_TEMPLATE = ("the tokenizer's chat template isn't a plain sequence of turns (each user and "
+                     "assistant message wrapped the same way, the reply opened by the generation "
+                     "prompt), so Ollama's template language can't reproduce it; train with "
+                     "Guanaco() to export this model, or write the TEMPLATE yourself")
 
 def _chat_format(t:ChatTemplate, tok)->TurnFormat:
     if not getattr(tok, 'chat_template', None):
-        raise ExportRefused("ChatTemplate(): this tokenizer has no chat template, so the model can't have been trained with one")
+        raise ExportRefused("ChatTemplate(): this tokenizer has no chat template, so the model "
+                            "can't have been trained with one")
     S, U, A, V = ('\ue000' + k + '\ue001' for k in 'SUAV')
     u, a = (lambda c: {'role': 'user', 'content': c}), (lambda c: {'role': 'assistant', 'content': c})
     ap = lambda msgs, gen=False: tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=gen)
     try:
-        one, one_g, two, three = ap([u(U)]), ap([u(U)], True), ap([u(U), a(A)]), ap([u(U), a(A), u(V)], True)
+        one, one_g = ap([u(U)]), ap([u(U)], True)
+        two, three = ap([u(U), a(A)]), ap([u(U), a(A), u(V)], True)
         lead, user_tail = one.split(U)
         assert one_g.startswith(one) and two.startswith(one) and three.startswith(two)
         reply = one_g[len(one):]
@@ -116,25 +125,30 @@ def _chat_format(t:ChatTemplate, tok)->TurnFormat:
     try:
         s_head, s_rest = ap([{'role': 'system', 'content': S}, u(U)]).split(S)
         s_mid, s_end = s_rest.split(U)
-        if s_mid.endswith(u_head) and s_end == user_tail: system = (s_head, s_mid[:len(s_mid) - len(u_head)])
+        if s_mid.endswith(u_head) and s_end == user_tail:
+            system = (s_head, s_mid[:len(s_mid) - len(u_head)])
     except Exception: pass  # the template has no system turn
     if isinstance(t.system, str) and t.system:
-        if system is None: raise ExportRefused("ChatTemplate(system=...): this chat template has no system turn to put it in")
+        if system is None:
+            raise ExportRefused("ChatTemplate(system=...): this chat template has no system turn to "
+                                "put it in")
         default = system[0] + t.system + system[1]
     stops = tuple(dict.fromkeys(s for s in (a_tail.strip(), u_head.strip()) if s))
-    return TurnFormat(user=(u_head, user_tail), assistant=(a_head, a_tail), reply=reply, system=system,
+    return TurnFormat(user=(u_head, user_tail), assistant=(a_head, a_tail), reply=reply,
+                      system=system,
                       default_system=default, stops=stops, bos=False, source="the tokenizer's chat template")
 
 # %% ../nbs/09_export.ipynb #b6901df8
-def turn_format(template, # the training template: `Guanaco()`, a `Completion` (`PAIRS`, `QUOTES`) or `ChatTemplate()`
+def turn_format(template, # the training template: `Guanaco()`, `ChatTemplate()` or a `Completion` (`PAIRS`)
                 tok, # the tokenizer it was trained with
                )->TurnFormat:
     "The prompt format `template` trained with `tok`, as turns (raises `ExportRefused` when it has no such form)"
     if isinstance(template, Guanaco): return _guanaco_format(template, tok)
     if isinstance(template, ChatTemplate): return _chat_format(template, tok)
     if isinstance(template, Completion): return _completion_format(template, tok)
-    raise ExportRefused(f"template={template!r}: expected a finetune_kit.prompts template (Guanaco(), ChatTemplate(), "
-                        "PAIRS, QUOTES or another Completion), the one the model was trained with")
+    raise ExportRefused(f"template={template!r}: expected a finetune_kit.prompts template "
+                        "(Guanaco(), ChatTemplate(), PAIRS, QUOTES or another Completion), the one "
+                        "the model was trained with")
 
 def _pairs(messages:list)->tuple:
     "(system text, [(user, reply)] exchanges, last user message) of a conversation that ends with the user"
@@ -142,19 +156,21 @@ def _pairs(messages:list)->tuple:
     turns = [m for m in messages if m['role'] != 'system']
     roles = [m['role'] for m in turns]
     if not turns or roles != ['user', 'assistant'] * (len(turns) // 2) + ['user']:
-        raise ValueError(f"messages: expected user and assistant turns alternating, from the user to the user; got roles {roles}")
+        raise ValueError("messages: expected user and assistant turns alternating, from the user "
+                         f"to the user; got roles {roles}")
     return system, [(turns[i]['content'], turns[i + 1]['content']) for i in range(0, len(turns) - 1, 2)], turns[-1]['content']
 
 def conversation_text(template, # the training template
                       tok, # its tokenizer
-                      messages:list, # [{'role', 'content'}]: an optional system message, then user/assistant alternating, ending with the user
-                     )->str: # the text, up to where the model's reply starts (without a BOS the tokenizer adds)
+                      messages:list, # [{'role', 'content'}]: a system message or not, then user/assistant, last user
+                     )->str: # the text, up to where the model's reply starts (no BOS the tokenizer adds)
     "What `template`'s own renderer writes for `messages`, up to the start of the next reply"
     system, pairs, last = _pairs(messages)
     if isinstance(template, Completion):
         fmt, eos = _completion_format(template, tok), tok.eos_token
         if not fmt.user[0] and not fmt.user[1]: return ''.join(u + r + eos for u, r in pairs) + last
-        (_, pf, _), (_, rf, _) = _one_field(template.parts({})[0]), _one_field(template.parts({})[1])
+        prompt_part, response_part = template.parts({})[:2]
+        (_, pf, _), (_, rf, _) = _one_field(prompt_part), _one_field(response_part)
         head = ''.join(template.render({pf: u, rf: r}, tok).text for u, r in pairs)
         rec = template.render({pf: last, rf: ''}, tok)
         return head + rec.text[:rec.spans[0].train_start]
@@ -164,20 +180,24 @@ def conversation_text(template, # the training template
     return r.text[:r.spans[-1].train_start]
 
 # %% ../nbs/09_export.ipynb #ba9f9d6a
-def go_quote(s:str)->str:
+def go_quote(s:str, # any text
+            )->str:
     "`s` as a Go string literal (control characters escaped; other text, UTF-8 included, as is)"
     esc = {'\\': '\\\\', '"': '\\"', '\n': '\\n', '\t': '\\t', '\r': '\\r'}
     return '"' + ''.join(esc.get(ch, ch if ch.isprintable() or ch == ' ' else f'\\u{ord(ch):04x}') for ch in s) + '"'
 
 def _go_text(s:str)->str: return '{{ ' + go_quote(s) + ' }}' if s else ''
 
-def ollama_template(fmt:TurnFormat)->str:
+def ollama_template(fmt:TurnFormat, # from `turn_format`
+                   )->str:
     "The Go template (Ollama's `TEMPLATE`) that writes the prompt `fmt` describes"
     lines = []
-    if fmt.system: lines += ['{{- if .System }}' + _go_text(fmt.system[0]) + '{{ .System }}' + _go_text(fmt.system[1]),
+    if fmt.system: lines += ['{{- if .System }}' + _go_text(fmt.system[0]) + '{{ .System }}'
+                             + _go_text(fmt.system[1]),
                              '{{- else }}' + _go_text(fmt.default_system), '{{- end }}']
     elif fmt.default_system: lines.append('{{- ' + go_quote(fmt.default_system) + ' }}')
-    reply = ('{{ if and .Content (eq (slice .Content 0 1) " ") }}{{ slice .Content 1 }}{{ else }}{{ .Content }}{{ end }}'
+    reply = ('{{ if and .Content (eq (slice .Content 0 1) " ") }}{{ slice .Content 1 }}{{ else }}{{ '
+             '.Content }}{{ end }}'
              if fmt.reply_space else '{{ .Content }}')
     lines += ['{{- range .Messages }}',
               '{{- if eq .Role "user" }}' + _go_text(fmt.user[0]) + '{{ .Content }}' + _go_text(fmt.user[1]),
@@ -200,7 +220,8 @@ def _go_lex(src:str)->list:
             if quote and src[m] == '\\': m += 1
             elif src[m] == '"': quote = not quote
             m += 1
-        if m >= len(src): raise ValueError(f"Go template: action opened at character {j} is never closed")
+        if m >= len(src):
+            raise ValueError(f"Go template: action opened at character {j} is never closed")
         body = src[k:m]
         rtrim = len(body) >= 2 and body[-1] == '-' and body[-2] in _GO_WS
         out.append(['act', body[:-1] if rtrim else body, ltrim, rtrim])
@@ -211,6 +232,7 @@ def _go_lex(src:str)->list:
         if p[0] == 'act' and p[3]: out[n + 1][1] = out[n + 1][1].lstrip(_GO_WS)
     return [(p[0], p[1].strip() if p[0] == 'act' else p[1]) for p in out if p[0] == 'act' or p[1]]
 
+# %% ../nbs/09_export.ipynb #2d869792
 def _go_block(pieces:list, i:int)->tuple:
     "Nodes from `pieces[i:]` up to an unmatched `else…`/`end`, and the index of that piece"
     nodes = []
@@ -222,7 +244,8 @@ def _go_block(pieces:list, i:int)->tuple:
             branches, cond = [], body[len(word):].strip()
             while True:
                 sub, i = _go_block(pieces, i + 1)
-                if i >= len(pieces): raise ValueError(f"Go template: {{{{ {body} }}}} has no {{{{ end }}}}")
+                if i >= len(pieces):
+                    raise ValueError(f"Go template: {{{{ {body} }}}} has no {{{{ end }}}}")
                 branches.append((cond, sub))
                 term = pieces[i][1]
                 if term == 'end': break
@@ -239,20 +262,33 @@ _GO_TOKEN = re.compile(r'\s*(?:(\()|(\))|("(?:[^"\\]|\\.)*")|(\$?(?:\.[A-Za-z_]\
 _GO_ESC = re.compile(r'\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[abfnrtv\\"])')
 _GO_CHARS = dict(a='\a', b='\b', f='\f', n='\n', r='\r', t='\t', v='\v')
 
+def _go_unescape(e)->str:
+    "The character a Go escape (`\\n`, `\\x41`, `\\u00e9`, ...) stands for"
+    code = e.group(1)
+    return _GO_CHARS.get(code, code) if len(code) == 1 else chr(int(code[1:], 16))
+
+# %% ../nbs/09_export.ipynb #fd902a8e
 def _go_parse_expr(expr:str)->tuple:
     "An expression as a tree: ('call', name, args), ('field', path, from_root), ('const', value)"
     toks, pos = [], 0
     while pos < len(expr.rstrip()):
         m = _GO_TOKEN.match(expr, pos)
-        if not m or m.end() == pos: raise ValueError(f"Go template: can't read {expr[pos:]!r} in {{{{ {expr} }}}}")
-        toks.append(m); pos = m.end()
+        if not m or m.end() == pos:
+            raise ValueError(f"Go template: can't read {expr[pos:]!r} in {{{{ {expr} }}}}")
+        toks.append(m)
+        pos = m.end()
     def operand(i):
         m = toks[i]
-        if m.group(1): node, i = command(i + 1); assert toks[i].group(2), f"unclosed ( in {expr!r}"; return node, i + 1
+        if m.group(1):
+            node, i = command(i + 1)
+            assert toks[i].group(2), f"unclosed ( in {expr!r}"
+            return node, i + 1
         if m.group(3):
-            s = _GO_ESC.sub(lambda e: _GO_CHARS.get(e.group(1), e.group(1)) if len(e.group(1)) == 1 else chr(int(e.group(1)[1:], 16)), m.group(3)[1:-1])
+            s = _GO_ESC.sub(_go_unescape, m.group(3)[1:-1])
             return ('const', s), i + 1
-        if m.group(4): f = m.group(4); return ('field', [p for p in f.lstrip('$').split('.') if p], f.startswith('$')), i + 1
+        if m.group(4):
+            f = m.group(4)
+            return ('field', [p for p in f.lstrip('$').split('.') if p], f.startswith('$')), i + 1
         if m.group(5): return ('const', int(m.group(5))), i + 1
         if m.group(6) in ('true', 'false'): return ('const', m.group(6) == 'true'), i + 1
         raise ValueError(f"Go template: unexpected {m.group(0).strip()!r} in {{{{ {expr} }}}}")
@@ -260,7 +296,9 @@ def _go_parse_expr(expr:str)->tuple:
         m = toks[i]
         if m.group(6) and m.group(6) not in ('true', 'false'):
             args, i = [], i + 1
-            while i < len(toks) and not toks[i].group(2): a, i = operand(i); args.append(a)
+            while i < len(toks) and not toks[i].group(2):
+                a, i = operand(i)
+                args.append(a)
             return ('call', m.group(6), args), i
         return operand(i)
     node, i = command(0)
@@ -272,7 +310,8 @@ def _go_slice(x, *ij):
     "Go's `slice x i j` is x[i:j], `slice x i` is x[i:]; on a string it cuts bytes"
     b = x.encode('utf-8') if isinstance(x, str) else x
     i, j = (ij + (len(b),))[:2] if ij else (0, len(b))
-    if not 0 <= i <= j <= len(b): raise ValueError(f"Go template: slice index out of range {ij} for {x!r}")
+    if not 0 <= i <= j <= len(b):
+        raise ValueError(f"Go template: slice index out of range {ij} for {x!r}")
     return b[i:j].decode('utf-8', 'surrogateescape') if isinstance(x, str) else b[i:j]
 
 _GO_FUNCS = {'not': lambda x: not x, 'eq': lambda a, *bs: any(a == b for b in bs), 'ne': lambda a, b: a != b,
@@ -284,18 +323,21 @@ def _go_eval(node, dot, root):
     if kind == 'field':
         v = root if node[2] else dot
         for name in node[1]:
-            if not isinstance(v, dict) or name not in v: raise ValueError(f"Go template: no field {name!r} in {v!r}")
+            if not isinstance(v, dict) or name not in v:
+                raise ValueError(f"Go template: no field {name!r} in {v!r}")
             v = v[name]
         return v
     name, args = node[1], node[2]
-    if name in ('and', 'or'):  # short-circuit: the first falsy (and) / truthy (or) argument, else the last
+    if name in ('and', 'or'):  # short-circuit: the first falsy (and) / truthy (or) argument, or the last
         for a in args:
             v = _go_eval(a, dot, root)
             if bool(v) != (name == 'and'): return v
         return v
-    if name not in _GO_FUNCS: raise ValueError(f"Go template: function {name!r} is not in the subset render_ollama knows")
+    if name not in _GO_FUNCS:
+        raise ValueError(f"Go template: function {name!r} is not in the subset render_ollama knows")
     return _GO_FUNCS[name](*(_go_eval(a, dot, root) for a in args))
 
+# %% ../nbs/09_export.ipynb #7e590a9b
 def _go_run(nodes, dot, root, out):
     for node in nodes:
         if node[0] == 'text': out.append(node[1])
@@ -304,25 +346,30 @@ def _go_run(nodes, dot, root, out):
             out.append('true' if v is True else 'false' if v is False else str(v))
         elif node[0] == 'if':
             for cond, body in node[1]:
-                if cond is None or _go_eval(_go_parse_expr(cond), dot, root): _go_run(body, dot, root, out); break
+                if cond is None or _go_eval(_go_parse_expr(cond), dot, root):
+                    _go_run(body, dot, root, out)
+                    break
         else:
             (expr, body), *rest = node[1]
             items = _go_eval(_go_parse_expr(expr), dot, root)
             for item in items: _go_run(body, item, root, out)
             if not items and rest: _go_run(rest[0][1], dot, root, out)
 
+# %% ../nbs/09_export.ipynb #1752c03d
 def ollama_values(messages:list, # [{'role', 'content'}] as a client sends them
                   system:str|None=None, # the Modelfile's SYSTEM, used when `messages` has no system message
                  )->dict: # {'System', 'Messages': [{'Role', 'Content'}], 'Response'}
     "What Ollama's server hands its template for `messages` (its `template.collate`)"
-    if system and not any(m['role'] == 'system' for m in messages): messages = [{'role': 'system', 'content': system}] + list(messages)
+    if system and not any(m['role'] == 'system' for m in messages):
+        messages = [{'role': 'system', 'content': system}] + list(messages)
     merged = []
     for m in messages:  # consecutive messages of one role become one
-        if merged and merged[-1]['Role'] == m['role']: merged[-1]['Content'] += '\n\n' + m['content']
+        if merged and merged[-1]['Role'] == m['role']:
+            merged[-1]['Content'] += '\n\n' + m['content']
         else: merged.append({'Role': m['role'], 'Content': m['content']})
     return {'System': '\n\n'.join(m['content'] for m in messages if m['role'] == 'system'), 'Messages': merged, 'Response': ''}
 
-def render_ollama(template:str, # an Ollama TEMPLATE (the Go template subset `ollama_template` writes)
+def render_ollama(template:str, # an Ollama TEMPLATE (the Go subset `ollama_template` writes)
                   messages:list, # [{'role', 'content'}] as a client sends them
                   system:str|None=None, # the Modelfile's SYSTEM, used when `messages` has no system message
                  )->str: # the prompt Ollama would give the model
@@ -330,7 +377,8 @@ def render_ollama(template:str, # an Ollama TEMPLATE (the Go template subset `ol
     data = ollama_values(messages, system)
     pieces = _go_lex(template)
     nodes, i = _go_block(pieces, 0)
-    if i != len(pieces): raise ValueError("Go template: {{ else }} or {{ end }} without an opening if/range")
+    if i != len(pieces):
+        raise ValueError("Go template: {{ else }} or {{ end }} without an opening if/range")
     out = []
     _go_run(nodes, data, data, out)
     return ''.join(out)
@@ -339,64 +387,80 @@ def render_ollama(template:str, # an Ollama TEMPLATE (the Go template subset `ol
 def _jq(s:str)->str: return json.dumps(s, ensure_ascii=False)
 def _jtext(s:str)->str: return '{{ ' + _jq(s) + ' }}' if s else ''
 
-def jinja_template(fmt:TurnFormat)->str:
+def jinja_template(fmt:TurnFormat, # from `turn_format`
+                  )->str:
     "A Jinja chat template (GGUF `tokenizer.chat_template`) that writes the prompt `fmt` describes"
-    out = ['{{ bos_token }}'] if fmt.bos else []  # the convention: the template writes BOS, llama.cpp drops it when it adds one
+    # the convention: the template writes BOS, llama.cpp drops it when it adds one
+    out = ['{{ bos_token }}'] if fmt.bos else []
     if fmt.system:
         out += ["{%- if messages and messages[0]['role'] == 'system' -%}",
                 "{{ " + _jq(fmt.system[0]) + " + messages[0]['content'] + " + _jq(fmt.system[1]) + " }}",
                 "{%- else -%}{{ " + _jq(fmt.default_system) + " }}{%- endif -%}"]
     elif fmt.default_system: out.append(_jtext(fmt.default_system))
-    reply = ("{%- if message['content'][:1] == ' ' -%}{{ message['content'][1:] }}{%- else -%}"
-             "{{ message['content'] }}{%- endif -%}" if fmt.reply_space else "{{ message['content'] }}")
+    reply = ("{%- if message['content'][:1] == ' ' -%}{{ message['content'][1:] }}{%- else -%}{{ "
+             "message['content'] }}{%- endif -%}" if fmt.reply_space else "{{ message['content'] }}")
     out += ["{%- for message in messages -%}",
             "{%- if message['role'] == 'user' -%}" + _jtext(fmt.user[0]) + "{{ message['content'] }}" + _jtext(fmt.user[1]),
             "{%- elif message['role'] == 'assistant' -%}" + _jtext(fmt.assistant[0] + ' ' * fmt.reply_space) + reply + _jtext(fmt.assistant[1]),
             "{%- endif -%}", "{%- endfor -%}"]
-    if fmt.reply: out.append("{%- if add_generation_prompt -%}" + _jtext(fmt.reply) + "{%- endif -%}")
+    if fmt.reply:
+        out.append("{%- if add_generation_prompt -%}" + _jtext(fmt.reply) + "{%- endif -%}")
     return '\n'.join(out)
 
 # %% ../nbs/09_export.ipynb #e703e48f
 _T = gguf.GGMLQuantizationType
-QUANTS = {'f16': (_T.F16, gguf.LlamaFileType.MOSTLY_F16), 'q8_0': (_T.Q8_0, gguf.LlamaFileType.MOSTLY_Q8_0),
-          'bf16': (_T.BF16, gguf.LlamaFileType.MOSTLY_BF16), 'f32': (_T.F32, gguf.LlamaFileType.ALL_F32)}
+QUANTS = {'f16': (_T.F16, gguf.LlamaFileType.MOSTLY_F16),
+          'q8_0': (_T.Q8_0, gguf.LlamaFileType.MOSTLY_Q8_0),
+          'bf16': (_T.BF16, gguf.LlamaFileType.MOSTLY_BF16),
+          'f32': (_T.F32, gguf.LlamaFileType.ALL_F32)}
 
-_WORKAROUND = ("to export it anyway, save the merged model (m = merge(model); m.save_pretrained(d); tok.save_pretrained(d)) "
-               "and convert that folder with llama.cpp's convert_hf_to_gguf.py")
+_WORKAROUND = ("to export it anyway, save the merged model (m = merge(model); m.save_pretrained(d); "
+               "tok.save_pretrained(d)) and convert that folder with llama.cpp's "
+               "convert_hf_to_gguf.py")
 
 def _rope(cfg)->dict:
     "The rope parameters of `cfg`: transformers 5's `rope_parameters`, or the older `rope_theta` + `rope_scaling`"
     rp = dict(getattr(cfg, 'rope_parameters', None) or {})
-    if not rp: rp = dict(getattr(cfg, 'rope_scaling', None) or {}, rope_theta=getattr(cfg, 'rope_theta', 10000.0))
+    if not rp:
+        theta = getattr(cfg, 'rope_theta', 10000.0)
+        rp = dict(getattr(cfg, 'rope_scaling', None) or {}, rope_theta=theta)
     rp.setdefault('rope_type', rp.get('type', 'default'))
     return rp
 
+# %% ../nbs/09_export.ipynb #db88a45a
 def _arch_problems(cfg)->list:
     mt = getattr(cfg, 'model_type', None)
     if getattr(cfg, 'is_encoder_decoder', False):
-        return [f"{mt!r} is an encoder-decoder model: Ollama and LM Studio run decoder-only GGUF models, and llama.cpp "
-                "has no BlenderBot architecture at all. Keep using it with transformers (the adapter folder fit saved), "
-                "or train a causal chat model to take home (the talk-like-me tutorial's first route)"]
+        return [f"{mt!r} is an encoder-decoder model: Ollama and LM Studio run decoder-only GGUF "
+                "models, and llama.cpp has no BlenderBot architecture at all. Keep using it with "
+                "transformers (the adapter folder fit saved), or train a causal chat model to take "
+                "home (the talk-like-me tutorial's first route)"]
     if mt == 'gpt2':
-        return ["'gpt2': llama.cpp has a GPT-2 architecture, but its tensors are laid out unlike Llama's (q, k and v "
-                "fused in one Conv1D and stored transposed, learned position embeddings, biases) and export_gguf "
-                f"writes and verifies the Llama layout only; {_WORKAROUND}"]
+        return ["'gpt2': llama.cpp has a GPT-2 architecture, but its tensors are laid out unlike "
+                "Llama's (q, k and v fused in one Conv1D and stored transposed, learned position "
+                "embeddings, biases) and export_gguf writes and verifies the Llama layout only; "
+                f"{_WORKAROUND}"]
     if mt != 'llama':
-        return [f"{mt!r}: export_gguf writes llama.cpp's 'llama' architecture only (the default model SmolLM2, Llama 3.x "
-                f"and other LlamaForCausalLM models); {mt} differs in ways it neither writes nor verifies; {_WORKAROUND}"]
+        return [f"{mt!r}: export_gguf writes llama.cpp's 'llama' architecture only (the default "
+                f"model SmolLM2, Llama 3.x and other LlamaForCausalLM models); {mt} differs in ways "
+                f"it neither writes nor verifies; {_WORKAROUND}"]
     out = []
     if getattr(cfg, 'attention_bias', False) or getattr(cfg, 'mlp_bias', False):
-        out.append("attention_bias/mlp_bias: transformers' GGUF loader drops the bias tensors of a llama file, so this "
-                   f"export couldn't be checked by loading it back; {_WORKAROUND}")
-    if getattr(cfg, 'hidden_act', 'silu') != 'silu': out.append(f"hidden_act={cfg.hidden_act!r}: llama.cpp's llama runs SiLU only")
+        out.append("attention_bias/mlp_bias: transformers' GGUF loader drops the bias tensors of a "
+                   "llama file, so this export couldn't be checked by loading it back; "
+                   f"{_WORKAROUND}")
+    if getattr(cfg, 'hidden_act', 'silu') != 'silu':
+        out.append(f"hidden_act={cfg.hidden_act!r}: llama.cpp's llama runs SiLU only")
     if (rt := _rope(cfg)['rope_type']) not in ('default', 'llama3'):
-        out.append(f"rope_type={rt!r}: export_gguf writes plain rope and Llama 3's frequency factors only; {_WORKAROUND}")
+        out.append(f"rope_type={rt!r}: export_gguf writes plain rope and Llama 3's frequency "
+                   f"factors only; {_WORKAROUND}")
     return out
 
 # %% ../nbs/09_export.ipynb #200d3260
-_LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
-                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
-_PRE_TOKENIZERS = {  # tokenizer.json's pre_tokenizer (+ BPE ignore_merges) -> llama.cpp's name for the same (src/llama-vocab.cpp)
+_LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| "
+                 r"?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+# tokenizer.json's pre_tokenizer (+ BPE ignore_merges) -> llama.cpp's name for the same (src/llama-vocab.cpp)
+_PRE_TOKENIZERS = {
     'gpt-2': (('ByteLevel', False, True), ('ignore_merges', False)),                     # GPT-2's regex (the default model as read from its GGUF)
     'smollm': (('Digits', True), ('ByteLevel', False, True), ('ignore_merges', False)),  # SmolLM2 from the hub: digits one by one, then GPT-2's
     'llama-bpe': (('Split', ('Regex', _LLAMA3_SPLIT), 'Isolated', False), ('ByteLevel', False, False), ('ignore_merges', True)),  # Llama 3.x
@@ -409,30 +473,42 @@ def _pre_signature(pre, ignore_merges=False)->tuple:
     sig = []
     for p in items:
         kind = p.get('type')
-        if kind == 'ByteLevel': sig.append((kind, bool(p.get('add_prefix_space')), bool(p.get('use_regex', True))))
+        if kind == 'ByteLevel':
+            sig.append((kind, bool(p.get('add_prefix_space')), bool(p.get('use_regex', True))))
         elif kind == 'Digits': sig.append((kind, bool(p.get('individual_digits'))))
-        elif kind == 'Split': sig.append((kind, next(iter((p.get('pattern') or {}).items()), None), p.get('behavior'), bool(p.get('invert'))))
+        elif kind == 'Split':
+            pattern = next(iter((p.get('pattern') or {}).items()), None)
+            sig.append((kind, pattern, p.get('behavior'), bool(p.get('invert'))))
         else: sig.append((kind, json.dumps(p, sort_keys=True)))
     return tuple(sig) + (('ignore_merges', bool(ignore_merges)),)
 
+# %% ../nbs/09_export.ipynb #af34024d
 def _tokenizer_problems(tok, n_vocab:int)->tuple:
     "(llama.cpp's pre-tokenizer name or None, [problems]) for writing `tok` as a GGUF byte-level BPE vocabulary"
     if not getattr(tok, 'is_fast', False):
-        return None, [f"{type(tok).__name__} is not a fast tokenizer: load it with AutoTokenizer (use_fast=True)"]
+        return None, [f"{type(tok).__name__} is not a fast tokenizer: load it with AutoTokenizer "
+                      "(use_fast=True)"]
     j = json.loads(tok.backend_tokenizer.to_str())
     m, dec = j.get('model') or {}, (j.get('decoder') or {}).get('type')
     if m.get('type') != 'BPE' or m.get('byte_fallback') or dec != 'ByteLevel':
-        return None, [f"the tokenizer is {m.get('type')}{' with byte fallback' if m.get('byte_fallback') else ''} (decoder "
-                      f"{dec}): export_gguf writes byte-level BPE vocabularies (GPT-2 style: the default model, Llama 3); "
-                      f"SentencePiece-style ones (Llama 2, TinyLlama) are not written or verified here; {_WORKAROUND}"]
+        return None, ["the tokenizer is "
+                      f"{m.get('type')}{' with byte fallback' if m.get('byte_fallback') else ''} "
+                      f"(decoder {dec}): export_gguf writes byte-level BPE vocabularies (GPT-2 "
+                      "style: the default model, Llama 3); SentencePiece-style ones (Llama 2, "
+                      f"TinyLlama) are not written or verified here; {_WORKAROUND}"]
     out = []
-    if j.get('normalizer'): out.append(f"the tokenizer has a {j['normalizer'].get('type')} normalizer, which llama.cpp's BPE doesn't run; {_WORKAROUND}")
+    if j.get('normalizer'):
+        out.append(f"the tokenizer has a {j['normalizer'].get('type')} normalizer, which "
+                   f"llama.cpp's BPE doesn't run; {_WORKAROUND}")
     sig = _pre_signature(j.get('pre_tokenizer'), m.get('ignore_merges'))
     pre = next((name for name, s in _PRE_TOKENIZERS.items() if s == sig), None)
-    if pre is None: out.append(f"the tokenizer splits text with {sig}, none of the splits export_gguf knows llama.cpp's name for "
-                               f"({', '.join(_PRE_TOKENIZERS)}); a wrong name would make llama.cpp tokenize unlike training; {_WORKAROUND}")
-    if len(tok) > n_vocab: out.append(f"the tokenizer has {len(tok)} tokens but the model's embedding only {n_vocab} rows: "
-                                      "call model.resize_token_embeddings(len(tok)) before training")
+    if pre is None: out.append(f"the tokenizer splits text with {sig}, none of the splits "
+                               "export_gguf knows llama.cpp's name for "
+                               f"({', '.join(_PRE_TOKENIZERS)}); a wrong name would make llama.cpp "
+                               f"tokenize unlike training; {_WORKAROUND}")
+    if len(tok) > n_vocab: out.append(f"the tokenizer has {len(tok)} tokens but the model's "
+                                      f"embedding only {n_vocab} rows: call "
+                                      "model.resize_token_embeddings(len(tok)) before training")
     return pre, out
 
 # %% ../nbs/09_export.ipynb #24dc9278
@@ -449,13 +525,18 @@ def _format_problems(fmt:TurnFormat, template, tok)->list:
     for msgs in probes:
         want = conversation_text(template, tok, msgs)
         got = {'Ollama template': render_ollama(ollama_template(fmt), msgs),
-               'chat template': tok.apply_chat_template(msgs, chat_template=jinja_template(fmt), tokenize=False, add_generation_prompt=True)}
-        if got['chat template'].startswith(bos): got['chat template'] = got['chat template'][len(bos):]
-        out += [f"the {k} writes {v!r} where training wrote {want!r}" for k, v in got.items() if v != want]
-    if bad := [s for s in fmt.stops if '"' in s or '\n' in s]: out.append(f"stop strings {bad}: a Modelfile can't hold quotes or line breaks in them")
+               'chat template': tok.apply_chat_template(msgs, chat_template=jinja_template(fmt), tokenize=False,
+                                                        add_generation_prompt=True)}
+        if got['chat template'].startswith(bos):
+            got['chat template'] = got['chat template'][len(bos):]
+        out += [f"the {k} writes {v!r} where training wrote {want!r}"
+                for k, v in got.items() if v != want]
+    if bad := [s for s in fmt.stops if '"' in s or '\n' in s]:
+        out.append(f"stop strings {bad}: a Modelfile can't hold quotes or line breaks in them")
     return out
 
-def check_exportable(model, # the model to export (a PeftModel or a plain transformers model), or its config
+# %% ../nbs/09_export.ipynb #b93b07b5
+def check_exportable(model, # the model to export (a PeftModel or a plain transformers one), or its config
                      tok, # its tokenizer
                      template=None, # the training template; None: `ChatTemplate()`
                      quant:str='f16', # a key of `QUANTS`
@@ -465,19 +546,22 @@ def check_exportable(model, # the model to export (a PeftModel or a plain transf
     template = ChatTemplate() if template is None else template
     problems = _arch_problems(cfg)
     if quant not in QUANTS:
-        problems.append(f"quant={quant!r}: the gguf package quantises to {', '.join(QUANTS)} only (no k-quants). For 4 bits "
-                        "export 'f16' and quantise that file: llama.cpp's `llama-quantize twin.gguf twin-q4_k_m.gguf Q4_K_M`, "
-                        "or `ollama create --quantize q4_K_M mytwin -f Modelfile`")
-    if not hasattr(model, 'peft_config') and (getattr(model, 'is_loaded_in_4bit', False) or getattr(model, 'is_loaded_in_8bit', False)):
-        problems.append("the model is loaded in 4/8 bits without an adapter: pass the PeftModel (merge de-quantises a QLoRA "
-                        "base) or load the model in float16/float32")
+        problems.append(f"quant={quant!r}: the gguf package quantises to {', '.join(QUANTS)} only "
+                        "(no k-quants). For 4 bits export 'f16' and quantise that file: "
+                        "llama.cpp's `llama-quantize twin.gguf twin-q4_k_m.gguf Q4_K_M`, or "
+                        "`ollama create --quantize q4_K_M mytwin -f Modelfile`")
+    low_bits = getattr(model, 'is_loaded_in_4bit', False) or getattr(model, 'is_loaded_in_8bit', False)
+    if not hasattr(model, 'peft_config') and low_bits:
+        problems.append("the model is loaded in 4/8 bits without an adapter: pass the PeftModel "
+                        "(merge de-quantises a QLoRA base) or load the model in float16/float32")
     pre, tp = _tokenizer_problems(tok, getattr(cfg, 'vocab_size', None) or len(tok))
     problems += tp
     fmt = None
     try: fmt = turn_format(template, tok)
     except ExportRefused as e: problems.append(str(e))
     if fmt is not None: problems += _format_problems(fmt, template, tok)
-    if problems: raise ExportRefused("export_gguf can't write this model:\n" + '\n'.join(f"- {p}" for p in problems))
+    if problems:
+        raise ExportRefused("export_gguf can't write this model:\n" + '\n'.join(f"- {p}" for p in problems))
     return fmt, pre
 
 # %% ../nbs/09_export.ipynb #02e93abe
@@ -501,77 +585,106 @@ def _qtype(shape:tuple, quant:str):
     qt = QUANTS[quant][0]
     return _T.F16 if qt == _T.Q8_0 and shape[-1] % 32 else qt
 
-def _head_dim(cfg)->int: return getattr(cfg, 'head_dim', None) or cfg.hidden_size // cfg.num_attention_heads
+def _head_dim(cfg)->int:
+    return getattr(cfg, 'head_dim', None) or cfg.hidden_size // cfg.num_attention_heads
 
 def _llama3_factors(cfg)->np.ndarray:
     "llama.cpp's `rope_freqs`: per frequency, what it divides the plain rope frequency by to get Llama 3's"
     from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
     hd = _head_dim(cfg)
-    plain = 1.0 / (float(_rope(cfg)['rope_theta']) ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+    exponents = torch.arange(0, hd, 2, dtype=torch.int64).float() / hd
+    plain = 1.0 / (float(_rope(cfg)['rope_theta']) ** exponents)
     scaled, _ = ROPE_INIT_FUNCTIONS['llama3'](cfg, 'cpu')
     return (plain / scaled.float()).numpy().astype(np.float32)
 
+# %% ../nbs/09_export.ipynb #a6f892c1
 def _plan(cfg, quant:str)->list:
     "The tensors of a Llama GGUF file for `cfg`, in order"
     H, L, I, V = cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size, cfg.vocab_size
-    nh = cfg.num_attention_heads; nkv = cfg.num_key_value_heads or nh; hd = _head_dim(cfg)
+    nh = cfg.num_attention_heads
+    nkv = cfg.num_key_value_heads or nh
+    hd = _head_dim(cfg)
     shapes = {'model.embed_tokens.weight': (V, H)}
     for i in range(L):
         p = f'model.layers.{i}.'
-        shapes.update({p + 'input_layernorm.weight': (H,), p + 'self_attn.q_proj.weight': (nh * hd, H),
-                       p + 'self_attn.k_proj.weight': (nkv * hd, H), p + 'self_attn.v_proj.weight': (nkv * hd, H),
-                       p + 'self_attn.o_proj.weight': (H, nh * hd), p + 'post_attention_layernorm.weight': (H,),
-                       p + 'mlp.gate_proj.weight': (I, H), p + 'mlp.up_proj.weight': (I, H), p + 'mlp.down_proj.weight': (H, I)})
+        shapes.update({p + 'input_layernorm.weight': (H,),
+                       p + 'self_attn.q_proj.weight': (nh * hd, H),
+                       p + 'self_attn.k_proj.weight': (nkv * hd, H),
+                       p + 'self_attn.v_proj.weight': (nkv * hd, H),
+                       p + 'self_attn.o_proj.weight': (H, nh * hd),
+                       p + 'post_attention_layernorm.weight': (H,),
+                       p + 'mlp.gate_proj.weight': (I, H), p + 'mlp.up_proj.weight': (I, H),
+                       p + 'mlp.down_proj.weight': (H, I)})
     shapes['model.norm.weight'] = (H,)
     if not getattr(cfg, 'tie_word_embeddings', False): shapes['lm_head.weight'] = (V, H)
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, L)
-    plan = [_Tensor(k, names.get_name(k, try_suffixes=('.weight',)), s, _qtype(s, quant),
-                    nh if k.endswith('q_proj.weight') else nkv if k.endswith('k_proj.weight') else 0) for k, s in shapes.items()]
+    heads = lambda k: nh if k.endswith('q_proj.weight') else nkv if k.endswith('k_proj.weight') else 0
+    plan = [_Tensor(k, names.get_name(k, try_suffixes=('.weight',)), s, _qtype(s, quant), heads(k))
+            for k, s in shapes.items()]
     if _rope(cfg)['rope_type'] == 'llama3':
         f = _llama3_factors(cfg)
-        plan.append(_Tensor(None, gguf.TENSOR_NAMES[gguf.MODEL_TENSOR.ROPE_FREQS] + '.weight', f.shape, _T.F32, data=f))
+        name = gguf.TENSOR_NAMES[gguf.MODEL_TENSOR.ROPE_FREQS] + '.weight'
+        plan.append(_Tensor(None, name, f.shape, _T.F32, data=f))
     return plan
 
 # %% ../nbs/09_export.ipynb #9d98b8a4
 def _rope_rows(w:torch.Tensor, heads:int)->torch.Tensor:
     "q/k rows from transformers' rotate-half order to llama.cpp's neighbouring pairs, head by head"
-    return w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+    halves = w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:])
+    return halves.swapaxes(1, 2).reshape(w.shape)
 
 # %% ../nbs/09_export.ipynb #0be1e916
-def _writer(path:Path, cfg, tok, fmt:TurnFormat, pre:str, quant:str, name:str, plan:list)->gguf.GGUFWriter:
+def _writer(path:Path, cfg, tok, fmt:TurnFormat, pre:str, quant:str, name:str,
+            plan:list)->gguf.GGUFWriter:
     "A `GGUFWriter` for `path` holding all metadata and the tensor table; nothing is written to disk yet"
     w = gguf.GGUFWriter(path, 'llama')
-    w.add_type(gguf.GGUFType.MODEL); w.add_name(name)
-    nh = cfg.num_attention_heads; hd = _head_dim(cfg)
-    w.add_context_length(cfg.max_position_embeddings); w.add_embedding_length(cfg.hidden_size)
-    w.add_block_count(cfg.num_hidden_layers); w.add_feed_forward_length(cfg.intermediate_size)
-    w.add_head_count(nh); w.add_head_count_kv(cfg.num_key_value_heads or nh)
-    w.add_rope_freq_base(float(_rope(cfg)['rope_theta'])); w.add_layer_norm_rms_eps(float(cfg.rms_norm_eps))
-    w.add_rope_dimension_count(hd); w.add_vocab_size(cfg.vocab_size)
-    if hd != cfg.hidden_size // nh: w.add_key_length(hd); w.add_value_length(hd)
-    w.add_file_type(int(QUANTS[quant][1])); w.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    w.add_type(gguf.GGUFType.MODEL)
+    w.add_name(name)
+    nh = cfg.num_attention_heads
+    hd = _head_dim(cfg)
+    w.add_context_length(cfg.max_position_embeddings)
+    w.add_embedding_length(cfg.hidden_size)
+    w.add_block_count(cfg.num_hidden_layers)
+    w.add_feed_forward_length(cfg.intermediate_size)
+    w.add_head_count(nh)
+    w.add_head_count_kv(cfg.num_key_value_heads or nh)
+    w.add_rope_freq_base(float(_rope(cfg)['rope_theta']))
+    w.add_layer_norm_rms_eps(float(cfg.rms_norm_eps))
+    w.add_rope_dimension_count(hd)
+    w.add_vocab_size(cfg.vocab_size)
+    if hd != cfg.hidden_size // nh:
+        w.add_key_length(hd)
+        w.add_value_length(hd)
+    w.add_file_type(int(QUANTS[quant][1]))
+    w.add_quantization_version(gguf.GGML_QUANT_VERSION)
     j = json.loads(tok.backend_tokenizer.to_str())
     tokens = {i: t for t, i in j['model']['vocab'].items()}
     types = dict.fromkeys(tokens, gguf.TokenType.NORMAL)
     for a in j.get('added_tokens', []):
-        tokens[a['id']] = a['content']; types[a['id']] = gguf.TokenType.CONTROL if a.get('special') else gguf.TokenType.USER_DEFINED
-    w.add_tokenizer_model('gpt2'); w.add_tokenizer_pre(pre)
+        tokens[a['id']] = a['content']
+        types[a['id']] = gguf.TokenType.CONTROL if a.get('special') else gguf.TokenType.USER_DEFINED
+    w.add_tokenizer_model('gpt2')
+    w.add_tokenizer_pre(pre)
     w.add_token_list([tokens.get(i, f'[PAD{i}]') for i in range(cfg.vocab_size)])
     w.add_token_types([int(types.get(i, gguf.TokenType.UNUSED)) for i in range(cfg.vocab_size)])
     w.add_token_merges([m if isinstance(m, str) else ' '.join(m) for m in j['model'].get('merges') or []])
     for kind in ('bos', 'eos', 'unk', 'pad'):
-        if (i := getattr(tok, f'{kind}_token_id', None)) is not None: getattr(w, f'add_{kind}_token_id')(i)
-    w.add_add_bos_token(fmt.bos); w.add_add_eos_token(False)
+        if (i := getattr(tok, f'{kind}_token_id', None)) is not None:
+            getattr(w, f'add_{kind}_token_id')(i)
+    w.add_add_bos_token(fmt.bos)
+    w.add_add_eos_token(False)
     w.add_chat_template(jinja_template(fmt))
     for t in plan: w.add_tensor_info(t.name, t.shape, np.float32, t.nbytes, raw_dtype=t.qtype)
     return w
 
-_SCALAR_BYTES = {gguf.GGUFValueType.UINT8: 1, gguf.GGUFValueType.INT8: 1, gguf.GGUFValueType.UINT16: 2, gguf.GGUFValueType.INT16: 2,
-                 gguf.GGUFValueType.UINT32: 4, gguf.GGUFValueType.INT32: 4, gguf.GGUFValueType.FLOAT32: 4, gguf.GGUFValueType.BOOL: 1,
-                 gguf.GGUFValueType.UINT64: 8, gguf.GGUFValueType.INT64: 8, gguf.GGUFValueType.FLOAT64: 8}
+# %% ../nbs/09_export.ipynb #9813469b
+_V = gguf.GGUFValueType
+_SCALAR_BYTES = {_V.UINT8: 1, _V.INT8: 1, _V.UINT16: 2, _V.INT16: 2, _V.UINT32: 4, _V.INT32: 4, _V.FLOAT32: 4,
+                 _V.BOOL: 1, _V.UINT64: 8, _V.INT64: 8, _V.FLOAT64: 8}
 
 def _value_bytes(value, vtype, sub_type=None)->int:
-    if vtype == gguf.GGUFValueType.STRING: return 8 + len(value.encode('utf-8') if isinstance(value, str) else value)
+    if vtype == gguf.GGUFValueType.STRING:
+        return 8 + len(value.encode('utf-8') if isinstance(value, str) else value)
     if vtype == gguf.GGUFValueType.ARRAY:
         st = sub_type or gguf.GGUFValueType.get_type(value[0])
         return 12 + sum(_value_bytes(v, st) for v in value)
@@ -580,24 +693,31 @@ def _value_bytes(value, vtype, sub_type=None)->int:
 def _file_bytes(w:gguf.GGUFWriter, plan:list)->int:
     "The exact size of the file `w` will write for `plan`"
     pad = lambda n: gguf.GGUFWriter.ggml_pad(n, w.data_alignment)
-    kv = sum(_value_bytes(k, gguf.GGUFValueType.STRING) + 4 + _value_bytes(v.value, v.type, v.sub_type) for k, v in w.kv_data[0].items())
-    ti = sum(_value_bytes(t.name, gguf.GGUFValueType.STRING) + 4 + 8 * len(t.shape) + 4 + 8 for t in plan)
+    kv = sum(_value_bytes(k, _V.STRING) + 4 + _value_bytes(v.value, v.type, v.sub_type)
+             for k, v in w.kv_data[0].items())
+    ti = sum(_value_bytes(t.name, _V.STRING) + 4 + 8 * len(t.shape) + 4 + 8 for t in plan)
     return pad(24 + kv + ti) + sum(pad(t.nbytes) for t in plan)
 
 # %% ../nbs/09_export.ipynb #54738b0a
 def _encode(t:_Tensor, x:torch.Tensor|None)->np.ndarray:
     "The bytes of tensor `t` (values `x`) as the file stores them"
-    a = np.ascontiguousarray(t.data) if x is None else (_rope_rows(x.detach().to('cpu', torch.float32), t.heads) if t.heads
-                                                         else x.detach().to('cpu', torch.float32)).numpy()
-    if not np.isfinite(a).all(): raise ValueError(f"{t.source}: NaN or infinite weights; the merged model is broken (was the training loss finite?)")
+    if x is None: a = np.ascontiguousarray(t.data)
+    else:
+        x = x.detach().to('cpu', torch.float32)
+        a = (_rope_rows(x, t.heads) if t.heads else x).numpy()
+    if not np.isfinite(a).all():
+        raise ValueError(f"{t.source}: NaN or infinite weights; the merged model is broken (was the "
+                         "training loss finite?)")
     if t.qtype == _T.F32: return a
     if t.qtype == _T.F16:
         h = a.astype(np.float16)
-        if not np.isfinite(h).all(): raise ExportRefused(f"{t.source}: weights beyond float16's range (±65504); export with quant='bf16' or 'f32'")
+        if not np.isfinite(h).all():
+            raise ExportRefused(f"{t.source}: weights beyond float16's range (±65504); export with "
+                                "quant='bf16' or 'f32'")
         return h
     return gguf.quants.quantize(a, t.qtype)
 
-def round_as_exported(model, # a plain transformers Llama model (e.g. `merge(peft_model)`), changed in place
+def round_as_exported(model, # a plain transformers Llama (e.g. `merge(peft_model)`), changed in place
                       quant:str='f16', # as for `export_gguf`
                      ):
     "`model` with every weight rounded the way `export_gguf(quant=quant)` stores it"
@@ -607,17 +727,20 @@ def round_as_exported(model, # a plain transformers Llama model (e.g. `merge(pef
             t = plan.get(name)
             if t is None or t.qtype == _T.F32: continue
             a = p.detach().to('cpu', torch.float32).numpy()
-            r = a.astype(np.float16).astype(np.float32) if t.qtype == _T.F16 else gguf.quants.dequantize(gguf.quants.quantize(a, t.qtype), t.qtype)
+            if t.qtype == _T.F16: r = a.astype(np.float16).astype(np.float32)
+            else: r = gguf.quants.dequantize(gguf.quants.quantize(a, t.qtype), t.qtype)
             p.copy_(torch.from_numpy(np.ascontiguousarray(r).reshape(a.shape)))
     return model
 
 # %% ../nbs/09_export.ipynb #e5f2bfc5
 class NotEnoughSpace(OSError):
     "The disk can't hold the file (checked before writing; also raised when it fills up while writing)"
-    def __init__(self, msg): super().__init__(errno.ENOSPC, msg)
+    def __init__(self, msg:str, # what is short, and what to do
+                ): super().__init__(errno.ENOSPC, msg)
     def __str__(self): return self.strerror
 
-def fmt_bytes(n:int)->str:
+def fmt_bytes(n:int, # a size in bytes
+             )->str:
     "`n` bytes for people: '812 B', '270.9 MB', '2.47 GB'"
     for unit, k in (('GB', 1e9), ('MB', 1e6), ('kB', 1e3)):
         if n >= k: return f"{n / k:.{2 if unit == 'GB' else 1}f} {unit}"
@@ -628,14 +751,17 @@ def _check_space(folder:Path, need:int, others:dict):
     free, spare = shutil.disk_usage(folder).free, 16 * 2**20
     if free >= need + spare: return
     smaller = [f"quant='{q}' ({fmt_bytes(s)})" for q, s in others.items() if s + spare <= free]
-    raise NotEnoughSpace(f"{folder} has {fmt_bytes(free)} free; the file needs {fmt_bytes(need)}, with {fmt_bytes(spare)} to "
-                         "spare: free some space, write to another disk (on Colab, a folder of your mounted Google Drive)"
+    raise NotEnoughSpace(f"{folder} has {fmt_bytes(free)} free; the file needs {fmt_bytes(need)}, "
+                         f"with {fmt_bytes(spare)} to spare: free some space, write to another disk "
+                         "(on Colab, a folder of your mounted Google Drive)"
                          + (f", or export a smaller file: {', '.join(smaller)}" if smaller else ''))
 
+# %% ../nbs/09_export.ipynb #19449b59
 class _Progress:
     "One progress line for `total` bytes, redrawn at most every 0.5 s: a display handle in a notebook, lines in a console"
     def __init__(self, label:str, total:int, quiet:bool=False, file=None):
-        self.label, self.total, self.quiet, self.file = label, max(1, total), quiet, file or sys.stdout
+        self.label, self.total, self.quiet = label, max(1, total), quiet
+        self.file = file or sys.stdout
         self.nb = not quiet and in_notebook()
         tty = bool(getattr(self.file, 'isatty', lambda: False)())
         self.every, self.t0, self.handle = (0.5 if self.nb or tty else 10.), time.time(), None
@@ -643,23 +769,31 @@ class _Progress:
     def line(self, done:int)->str:
         s = time.time() - self.t0
         eta = s / done * (self.total - done) if done else None
-        return f"{self.label}: {fmt_bytes(done)} of {fmt_bytes(self.total)} ({done / self.total:.0%}) in {fmt_duration(s)}, {fmt_duration(eta)} left"
+        share = f"{fmt_bytes(done)} of {fmt_bytes(self.total)} ({done / self.total:.0%})"
+        return f"{self.label}: {share} in {fmt_duration(s)}, {fmt_duration(eta)} left"
     def show(self, text:str):
         if self.quiet: return
-        if not self.nb: print(text, file=self.file, flush=True); return
+        if not self.nb:
+            print(text, file=self.file, flush=True)
+            return
         from IPython.display import display, HTML
-        h = HTML(f"<progress value='{self.done}' max='{self.total}' style='width:16em'></progress> <code>{_html.escape(text)}</code>")
+        h = HTML(f"<progress value='{self.done}' max='{self.total}' style='width:16em'></progress> "
+                 f"<code>{_html.escape(text)}</code>")
         if self.handle is None: self.handle = display(h, display_id=True)
         else: self.handle.update(h)
     def update(self, done:int):
         self.done = done
-        if time.time() - self.last >= self.every: self.last = time.time(); self.show(self.line(done))
-    def finish(self, text:str): self.done = self.total; self.show(text)
+        if time.time() - self.last >= self.every:
+            self.last = time.time()
+            self.show(self.line(done))
+    def finish(self, text:str):
+        self.done = self.total
+        self.show(text)
 
 # %% ../nbs/09_export.ipynb #dd423365
 def modelfile_text(fmt:TurnFormat, # the prompt format
                    gguf_name:str, # the GGUF file's name, in the same folder as the Modelfile
-                   params:dict|None=None, # extra `PARAMETER name value` lines, e.g. {'temperature': 0.7}
+                   params:dict|None=None, # more `PARAMETER name value` lines, e.g. {'temperature': 0.7}
                   )->str:
     "An Ollama Modelfile for `gguf_name` that prompts the model in `fmt`"
     tmpl = ollama_template(fmt)
@@ -668,7 +802,8 @@ def modelfile_text(fmt:TurnFormat, # the prompt format
     lines = [f"# Ollama Modelfile for {gguf_name}, written by finetune_kit's export_gguf.",
              f"# Prompt format: {fmt.source}, as in training.",
              f"# Create and run:  ollama create {short} -f Modelfile  &&  ollama run {short}"]
-    if fmt.system is None: lines.append("# The format has no system turn: a SYSTEM line would never reach the model.")
+    if fmt.system is None:
+        lines.append("# The format has no system turn: a SYSTEM line would never reach the model.")
     lines += [f'FROM "{src}"' if ' ' in src else f"FROM {src}", f'TEMPLATE """{tmpl}"""']
     lines += [f'PARAMETER stop "{s}"' for s in fmt.stops]
     lines += [f"PARAMETER {k} {v}" for k, v in (params or {}).items()]
@@ -691,47 +826,71 @@ class Exported:
                              'size': f"{fmt_bytes(self.size)} (estimate {fmt_bytes(self.estimate)})", 'tensors': self.tensors,
                              'kept f16': len(self.kept_f16), 'prompt format': self.format.source, 'seconds': round(self.seconds, 1)}
     def __repr__(self): return '\n'.join(f"{k:>13}: {v}" for k, v in self._rows().items())
-    def _repr_markdown_(self): return '| | |\n|---|---|\n' + '\n'.join(f"| {k} | {_html.escape(str(v), quote=False)} |" for k, v in self._rows().items())
+    def _repr_markdown_(self):
+        return '| | |\n|---|---|\n' + '\n'.join(f"| {k} | {_html.escape(str(v), quote=False)} |" for k, v in self._rows().items())
 
+# %% ../nbs/09_export.ipynb #3af97992
 def _merged(model, say):
     "A plain transformers model: `model` itself, or its adapter merged in by `finetune_kit.adapters.merge` (consumed)"
     if not hasattr(model, 'peft_config'): return model
     kind = str(getattr(model.peft_config[model.active_adapter], 'peft_type', 'LORA')).split('.')[-1]
     q = getattr(model.get_base_model(), 'is_loaded_in_4bit', False)
     kind = 'QLoRA' if q else {'LORA': 'LoRA', 'ADALORA': 'AdaLoRA'}.get(kind, kind)
-    say(f"merging the {kind} adapter into the base model{' (de-quantising the 4-bit base first)' if q else ''}...")
+    say(f"merging the {kind} adapter into the base "
+        f"model{' (de-quantising the 4-bit base first)' if q else ''}...")
     t0 = time.time()
     merged = merge(model)
     say(f"merged in {time.time() - t0:.1f} s")
     return merged
 
+def _write_or_remove(w, plan, model, progress, tmp:Path, path:Path, size:int):
+    "`_write` into `tmp`; on any failure close and remove it (a full disk raises `NotEnoughSpace`)"
+    try: _write(w, plan, model, progress)
+    except BaseException as e:
+        for f in getattr(w, 'fout', None) or []: f.close()
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            raise NotEnoughSpace(f"the disk of {path.parent} filled up while writing {path.name} "
+                                 f"({fmt_bytes(size)}); the partial file was removed. Free some "
+                                 "space or write to another disk") from e
+        raise
+
 def _write(w:gguf.GGUFWriter, plan:list, model, progress:_Progress):
     "Stream the tensors of `model` into `w`, in plan order"
     sd = model.state_dict()
     if (extra := set(sd) - {t.source for t in plan} - {'lm_head.weight'}):
-        raise ExportRefused(f"the model has tensors a Llama GGUF file has no place for: {sorted(extra)[:4]}")
-    if 'lm_head.weight' in sd and 'lm_head.weight' not in {t.source for t in plan} and not torch.equal(sd['lm_head.weight'], sd['model.embed_tokens.weight']):
-        raise ExportRefused("config.tie_word_embeddings is True but lm_head differs from the embeddings; set it to False")
-    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_ti_data_to_file()
+        raise ExportRefused("the model has tensors a Llama GGUF file has no place for: "
+                            f"{sorted(extra)[:4]}")
+    untied = 'lm_head.weight' in sd and 'lm_head.weight' not in {t.source for t in plan}
+    if untied and not torch.equal(sd['lm_head.weight'], sd['model.embed_tokens.weight']):
+        raise ExportRefused("config.tie_word_embeddings is True but lm_head differs from the "
+                            "embeddings; set it to False")
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_ti_data_to_file()
     done = 0
     for t in plan:
         w.write_tensor_data(_encode(t, sd[t.source] if t.source else None))
-        done += t.nbytes; progress.update(done)
+        done += t.nbytes
+        progress.update(done)
     w.close()
 
-def export_gguf(model, # what `fit` trained (a PeftModel: merged here, and so consumed) or a plain transformers model
+# %% ../nbs/09_export.ipynb #05249b3d
+def export_gguf(model, # what `fit` trained (a PeftModel: merged, so consumed) or a plain transformers model
                 tok, # its tokenizer
                 path:str|Path, # the .gguf file to write; the Modelfile goes in the same folder
                 quant:str='f16', # 'f16', 'q8_0' (half the size), 'bf16' or 'f32'
-                template=None, # the template the model was trained with (`Guanaco()`, `PAIRS`, `QUOTES`, ...); None: `ChatTemplate()`
+                template=None, # the training template (`Guanaco()`, `PAIRS`, ...); None: `ChatTemplate()`
                 name:str|None=None, # the model's name in the file's metadata; None: the file name
-                modelfile:str|None='Modelfile', # file name of the Ollama Modelfile beside it; None: don't write one
+                modelfile:str|None='Modelfile', # name of the Ollama Modelfile beside it; None: none
                 params:dict|None=None, # extra Ollama `PARAMETER`s, e.g. {'temperature': 0.7}
                 quiet:bool=False, # no progress output
                )->Exported:
     "Write `model` (adapters merged) as one GGUF file with its tokenizer and training prompt format, and an Ollama Modelfile"
     t0, path = time.time(), Path(path).expanduser()
-    if path.suffix != '.gguf': raise ValueError(f"path={str(path)!r}: name the file *.gguf (llama.cpp, Ollama and LM Studio expect it)")
+    if path.suffix != '.gguf':
+        raise ValueError(f"path={str(path)!r}: name the file *.gguf (llama.cpp, Ollama and LM "
+                         "Studio expect it)")
     say = (lambda s: None) if quiet else (lambda s: print(s, flush=True))
     fmt, pre = check_exportable(model, tok, template, quant)
     cfg = model.config
@@ -741,26 +900,23 @@ def export_gguf(model, # what `fit` trained (a PeftModel: merged here, and so co
     w = _writer(tmp, cfg, tok, fmt, pre, quant, name or path.stem, plan)
     size = _file_bytes(w, plan)
     kept = [t.source for t in plan if quant == 'q8_0' and len(t.shape) == 2 and t.qtype != _T.Q8_0]
-    say(f"{path.name}: {quant}, {len(plan)} tensors, {fmt_bytes(size)}" + (f" ({len(kept)} kept in f16)" if kept else '')
+    in_f16 = f" ({len(kept)} kept in f16)" if kept else ''
+    say(f"{path.name}: {quant}, {len(plan)} tensors, {fmt_bytes(size)}{in_f16}"
         + f"; prompt format: {fmt.source}")
-    _check_space(path.parent, size, {q: _file_bytes(w, _plan(cfg, q)) for q in QUANTS if q != quant})
+    others = {q: _file_bytes(w, _plan(cfg, q)) for q in QUANTS if q != quant}
+    _check_space(path.parent, size, others)
     merged = _merged(model, say)
     progress = _Progress(f"writing {path.name}", size, quiet)
-    try: _write(w, plan, merged, progress)
-    except BaseException as e:
-        for f in getattr(w, 'fout', None) or []: f.close()
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-            raise NotEnoughSpace(f"the disk of {path.parent} filled up while writing {path.name} ({fmt_bytes(size)}); "
-                                 "the partial file was removed. Free some space or write to another disk") from e
-        raise
+    _write_or_remove(w, plan, merged, progress, tmp, path, size)
     os.replace(tmp, path)
     mf = None
     if modelfile:
         mf = path.parent / modelfile
         mf.write_text(modelfile_text(fmt, path.name, params), encoding='utf-8')
-    out = Exported(path, mf, quant, path.stat().st_size, size, time.time() - t0, len(plan), kept, fmt)
-    progress.finish(f"wrote {path} ({fmt_bytes(out.size)}) in {fmt_duration(out.seconds)}" + (f"; Ollama: {mf}" if mf else ''))
+    out = Exported(path, mf, quant, path.stat().st_size, size, time.time() - t0, len(plan), kept,
+                   fmt)
+    ollama = f"; Ollama: {mf}" if mf else ''
+    progress.finish(f"wrote {path} ({fmt_bytes(out.size)}) in {fmt_duration(out.seconds)}{ollama}")
     return out
 
 # %% ../nbs/09_export.ipynb #5b579d7a
@@ -772,9 +928,13 @@ def load_gguf(path:str|Path, # a GGUF file
     from transformers.utils import logging as hf_logging
     import contextlib, io
     path, lvl = Path(path), hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:  # its tensor loop draws a tqdm bar of its own on stderr
         with contextlib.redirect_stderr(io.StringIO()):
-            return (AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=dtype).eval(),
+            model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=dtype)
+            return (model.eval(),
                     AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name))
-    finally: hf_logging.set_verbosity(lvl); hf_logging.enable_progress_bar()
+    finally:
+        hf_logging.set_verbosity(lvl)
+        hf_logging.enable_progress_bar()
