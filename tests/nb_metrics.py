@@ -64,10 +64,14 @@ def notebook_stats(path:Path)->dict:
                 outputs=sum(bool(c.get('outputs')) for c in cells if c['cell_type'] == 'code'))
 
 def kwargs_comment(target, name:str)->bool:
-    "Whether `**name` in `target`'s source carries a docments comment saying where the keyword arguments go"
-    try: src = inspect.getsource(target)
-    except (TypeError, OSError): return False
-    return re.search(rf'\*\*{name}\b[^#\n]*#\s*\S', src) is not None
+    """Whether `**name` carries a docments comment saying where the keyword arguments go: in `target`'s source, or
+    in the function a delegating decorator took it from (`__delwrap__`, as fastcore's `delegates` sets it)"""
+    for f in (target, getattr(target, '__delwrap__', None)):
+        if f is None: continue
+        try: src = inspect.getsource(f)
+        except (TypeError, OSError): continue
+        if re.search(rf'\*\*{name}\b[^#\n]*#\s*\S', src): return True
+    return False
 
 def undocumented(modname:str)->list:
     """`module.function(param)` for each public parameter with no docments comment. A `**kwargs` counts as documented
