@@ -7,8 +7,11 @@ Per module (the code exported from nbs/), it prints
 - line length of the exported code: median and 90th percentile (non-blank lines), the share over 120 characters
   outside regex/string tables, the longest line;
 - statements chained with `;` (counted as real tokens, not inside strings);
-- public parameters without a docments comment (nbdev renders those rows blank);
+- public parameters without a docments comment (nbdev renders those rows blank); a `**kwargs` counts as documented
+  when its comment says where the arguments go (here or in the function it was delegated from);
 - cells that keep an output (what the rendered docs show).
+
+tests/test_docs.py asserts the targets on every module notebook with these functions.
 """
 import dataclasses, io, json, re, statistics, sys, tokenize, importlib, inspect
 from pathlib import Path
