@@ -199,27 +199,29 @@ class ChatBox:
         self.text.observe(lambda change: self.send(), 'value')
         self.switch.observe(lambda change: conversation.switch(change['new'] == 'tuned'), 'value')
         rows = [self.transcript, W.HBox([self.text, self.send_button]), W.HBox([self.switch, self.status])]
-        self.box = W.VBox(rows,
-                          layout=W.Layout(width='540px'))
+        self.box = W.VBox(rows, layout=W.Layout(width='540px'))
 
     def _html(self):
         return chat_html(self.conversation.history, self.conversation.sep, self.name, height=360)
 
-    def send(self, text:str|None=None): # None: what is in the message box
-        "Send `text` (or the box's content) and show the reply"
-        text = (self.text.value if text is None else text).strip()
-        if not text or self._busy: return
-        self._busy, self.status.value = True, '<i style="color:#888">typing…</i>'
-        try:
-            self.conversation.send(text)
-            self.status.value = ''
-        except Exception as e:
-            self.status.value = f'<span style="color:#a33">{_html.escape(f"{type(e).__name__}: {e}")}</span>'
-        finally:
-            self.text.value, self._busy = '', False
-            self.transcript.value = self._html()
-
     def _repr_mimebundle_(self, **kwargs): return self.box._repr_mimebundle_(**kwargs)
+
+# %% ../nbs/08b_talk.ipynb #576f89db
+def _chatbox_send(self:ChatBox, text:str|None=None, # None: what is in the message box
+                 ):
+    "Send `text` (or the box's content) and show the reply"
+    text = (self.text.value if text is None else text).strip()
+    if not text or self._busy: return
+    self._busy, self.status.value = True, '<i style="color:#888">typing…</i>'
+    try:
+        self.conversation.send(text)
+        self.status.value = ''
+    except Exception as e:
+        self.status.value = f'<span style="color:#a33">{_html.escape(f"{type(e).__name__}: {e}")}</span>'
+    finally:
+        self.text.value, self._busy = '', False
+        self.transcript.value = self._html()
+ChatBox.send = _chatbox_send
 
 # %% ../nbs/08b_talk.ipynb #f5f5d54d
 def chat(model, # the model to talk to (a `PeftModel` can switch to its base)
@@ -283,21 +285,23 @@ class BlindTest:
         return dict(prompt=r['prompt'], options=list(r['options']), round=len(self.picks) + 1,
                     of=len(self.rounds))
 
-    def pick(self, choice:int, # 0 (A) or 1 (B): the one you think is really them
-            )->bool: # True when it was
-        "Answer the current round"
-        if self.done: raise ValueError("BlindTest.pick: every round is answered; see .score")
-        if choice not in (0, 1):
-            raise ValueError(f"BlindTest.pick: choice is 0 (A) or 1 (B), got {choice!r}")
-        self.picks.append(choice == self.rounds[len(self.picks)]['real'])
-        return self.picks[-1]
-
     @property
     def score(self)->dict:
         "Rounds answered, how often the real reply was spotted, how often the model passed for the person"
         n, right = len(self.picks), sum(self.picks)
         return dict(answered=n, rounds=len(self.rounds), spotted=right, fooled=n - right,
                     passed=(n - right) / n if n else None, skipped=self.skipped)
+
+# %% ../nbs/08b_talk.ipynb #5a6500f4
+def _blindtest_pick(self:BlindTest, choice:int, # 0 (A) or 1 (B): the one you think is really them
+                   )->bool: # True when it was
+    "Answer the current round"
+    if self.done: raise ValueError("BlindTest.pick: every round is answered; see .score")
+    if choice not in (0, 1):
+        raise ValueError(f"BlindTest.pick: choice is 0 (A) or 1 (B), got {choice!r}")
+    self.picks.append(choice == self.rounds[len(self.picks)]['real'])
+    return self.picks[-1]
+BlindTest.pick = _blindtest_pick
 
 # %% ../nbs/08b_talk.ipynb #cfe4173b
 class BlindBox:
@@ -319,23 +323,6 @@ class BlindBox:
                           layout=W.Layout(width='560px'))
         self._draw()
 
-    def _draw(self):
-        s, cur, who = self.test.score, self.test.current, _html.escape(self.name)
-        so_far = f" · so far the model passed for {who} in {s['fooled']} of {s['answered']}"
-        passed = so_far if s['answered'] else ''
-        if cur is None:
-            share = f" ({s['passed']:.0%}; 50% = you could not tell them apart)" if s['answered'] else ''
-            result = f"the model passed for {who} in {s['fooled']} of {s['answered']} rounds"
-            self.header.value = f"<b>Done: {result}</b>{share}"
-            for b in self.buttons: b.disabled = True
-            return
-        head = f"<b>Round {cur['round']} of {cur['of']}</b>"
-        self.header.value = f"{head}: which reply is really {who}'s?{passed}"
-        self.prompt.value = bubbles_html(messages(cur['prompt'], self.sep), False, 'model', 'they wrote')
-        for k, (o, text) in enumerate(zip(self.options, cur['options'])):
-            letter = f'<div style="font:bold 13px sans-serif;color:#555">{"AB"[k]}</div>'
-            o.value = letter + bubbles_html(messages(text, self.sep), True)
-
     def pick(self, choice:int): # 0 = A, 1 = B
         "Answer the current round"
         if self.test.done: return
@@ -347,6 +334,25 @@ class BlindBox:
         self._draw()
 
     def _repr_mimebundle_(self, **kwargs): return self.box._repr_mimebundle_(**kwargs)
+
+# %% ../nbs/08b_talk.ipynb #88d0273a
+def _blindbox_draw(self:BlindBox):
+    s, cur, who = self.test.score, self.test.current, _html.escape(self.name)
+    so_far = f" · so far the model passed for {who} in {s['fooled']} of {s['answered']}"
+    passed = so_far if s['answered'] else ''
+    if cur is None:
+        share = f" ({s['passed']:.0%}; 50% = you could not tell them apart)" if s['answered'] else ''
+        result = f"the model passed for {who} in {s['fooled']} of {s['answered']} rounds"
+        self.header.value = f"<b>Done: {result}</b>{share}"
+        for b in self.buttons: b.disabled = True
+        return
+    head = f"<b>Round {cur['round']} of {cur['of']}</b>"
+    self.header.value = f"{head}: which reply is really {who}'s?{passed}"
+    self.prompt.value = bubbles_html(messages(cur['prompt'], self.sep), False, 'model', 'they wrote')
+    for k, (o, text) in enumerate(zip(self.options, cur['options'])):
+        letter = f'<div style="font:bold 13px sans-serif;color:#555">{"AB"[k]}</div>'
+        o.value = letter + bubbles_html(messages(text, self.sep), True)
+BlindBox._draw = _blindbox_draw
 
 # %% ../nbs/08b_talk.ipynb #fe57f237
 def blind_test(prompts:list, # what the other side wrote
