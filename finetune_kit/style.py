@@ -18,7 +18,7 @@ from .widget import figure_png
 
 # %% ../nbs/08_style.ipynb #6ce0aaf1
 def messages(reply:str, # one reply: a burst of messages joined by `sep`
-             sep:str|None='|', # the separator `pipe_join` used; None: the reply is one message (a podcast turn)
+             sep:str|None='|', # the separator `pipe_join` used; None: one message (a podcast turn)
             )->list: # its non-empty messages, stripped
     "The messages of `reply`, in the order they were sent"
     parts = reply.split(sep) if sep else [reply]
@@ -29,15 +29,18 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _LAUGH = re.compile(r"(?<![^\W\d_])(?:l+o+l+(?:o*l)*|lmf?a+o+|rofl|(?:h+[ae]+){2,}h?|(?:he){2,}|xd+)(?![^\W\d_])", re.I)
 _EMOJI = re.compile('[\U0001F300-\U0001FAFF\U0001F1E6-\U0001F1FF\u2600-\u27BF\u2B50\u2764]')
 
-def words(text:str)->list:
+def words(text:str, # a message
+         )->list:
     "Lowercased words of `text`: runs of letters or digits, inner apostrophes kept (\"don't\")"
     return [w.lower() for w in _WORD.findall(text)]
 
-def laughs(text:str)->int:
+def laughs(text:str, # a message
+          )->int:
     "How many laughs `text` holds (`lol`, `lmao`, `haha`, `hehe`, `rofl`, `xd`, any length or case)"
     return len(_LAUGH.findall(text))
 
-def emojis(text:str)->int:
+def emojis(text:str, # a message
+          )->int:
     "How many emoji (pictographs, symbols, flags, ❤ ⭐) `text` holds"
     return len(_EMOJI.findall(text))
 
@@ -48,7 +51,7 @@ class Feature:
     name:str            # key, e.g. 'chars'
     label:str           # what the table and the plot call it
     unit:str            # 'reply' (one value per reply), 'message' (one per message) or 'set' (one for all replies)
-    fn:object           # text -> value (None: doesn't apply, left out); for 'set': list of replies -> value
+    fn:object           # text -> value (None: doesn't apply, left out); 'set': list of replies -> value
     summary:str='mean'  # how the table sums the values up: 'mean', 'median' or 'share' (the mean of 0/1 values)
 
 def _lower_start(m:str):
@@ -61,7 +64,8 @@ def distinct2(replies:list, # texts
               sep:str|None='|', # burst separator (bigrams never cross messages)
              )->float: # in [0, 1]
     "Distinct word bigrams over all word bigrams in `replies`: 1 = never repeats a phrase"
-    grams = [g for r in replies for m in messages(r, sep) for ws in [words(m)] for g in zip(ws, ws[1:])]
+    ws = [words(m) for r in replies for m in messages(r, sep)]
+    grams = [g for w in ws for g in zip(w, w[1:])]
     return len(set(grams)) / len(grams) if grams else 0.
 
 # %% ../nbs/08_style.ipynb #0f78601b
@@ -89,13 +93,14 @@ FEATURES = tuple(f.name for f in feature_set())
 def feature_values(replies:list, # texts
                    feature:Feature, # what to measure
                    sep:str|None='|', # burst separator
-                   n:int|None=None, # 'set' features: measure on `n` replies drawn at random (5 draws, averaged); None: all
+                   n:int|None=None, # 'set' features: the mean of 5 random draws of `n` replies; None: all
                   )->list: # values per reply, per message, or [one value] for a 'set' feature
     "The values of `feature` over `replies`"
     if feature.unit == 'set':
         if n is None or n >= len(replies): return [float(feature.fn(list(replies)))]
         rng = np.random.default_rng(0)
-        return [float(np.mean([feature.fn([replies[i] for i in rng.choice(len(replies), n, replace=False)]) for _ in range(5)]))]
+        draws = [[replies[i] for i in rng.choice(len(replies), n, replace=False)] for _ in range(5)]
+        return [float(np.mean([feature.fn(d) for d in draws]))]
     items = replies if feature.unit == 'reply' else [m for r in replies for m in messages(r, sep)]
     return [float(v) for v in map(feature.fn, items) if v is not None]
 
@@ -108,7 +113,8 @@ def ks_distance(a:list, # values of one set
     if not len(a) or not len(b): return 1.
     a, b = np.sort(np.asarray(a, float)), np.sort(np.asarray(b, float))
     x = np.concatenate([a, b])
-    return float(np.abs(np.searchsorted(a, x, 'right') / len(a) - np.searchsorted(b, x, 'right') / len(b)).max())
+    cdf_a, cdf_b = np.searchsorted(a, x, 'right') / len(a), np.searchsorted(b, x, 'right') / len(b)
+    return float(np.abs(cdf_a - cdf_b).max())
 
 def feature_distance(real:list, # `feature_values` of the real set
                      other:list, # the same for a generated set
@@ -124,7 +130,8 @@ def top_words(texts:list, # the person's texts
               sep:str|None='|', # burst separator
              )->list: # most frequent first
     "The `k` most frequent words in `texts`"
-    return [w for w, _ in Counter(w for t in texts for m in messages(t, sep) for w in words(m)).most_common(k)]
+    counts = Counter(w for t in texts for m in messages(t, sep) for w in words(m))
+    return [w for w, _ in counts.most_common(k)]
 
 @dataclass
 class StyleReport:
@@ -141,7 +148,14 @@ class StyleReport:
     def __getitem__(self, name): return self.summary[name]
 
 # %% ../nbs/08_style.ipynb #91340ea1
-def _sum_up(vals, how): return float('nan') if not vals else float(np.median(vals) if how == 'median' else np.mean(vals))
+def _sum_up(vals, how):
+    if not vals: return float('nan')
+    return float(np.median(vals) if how == 'median' else np.mean(vals))
+
+def _set_distance(a, b, feats, sep)->float:
+    "Mean distance of the reply sets `a` and `b` over the features `feats`"
+    dist = lambda f: feature_distance(feature_values(a, f, sep), feature_values(b, f, sep), f)
+    return float(np.mean([dist(f) for f in feats]))
 
 def _half_noise(real, feats, sep, reps=10):
     "Mean style distance between two random halves of `real`"
@@ -150,37 +164,49 @@ def _half_noise(real, feats, sep, reps=10):
     for _ in range(reps):
         idx, h = rng.permutation(len(real)), len(real) // 2
         a, b = [real[i] for i in idx[:h]], [real[i] for i in idx[h:2 * h]]
-        out.append(np.mean([feature_distance(feature_values(a, f, sep), feature_values(b, f, sep), f) for f in feats]))
+        out.append(_set_distance(a, b, feats, sep))
     return float(np.mean(out))
 
+def _check_sets(real, generated, name):
+    "Raise a `ValueError` saying what to pass when `real` or `generated` aren't lists of reply strings"
+    if not real or not all(isinstance(r, str) for r in real):
+        raise ValueError("style_report: `real` must be a non-empty list of strings (the person's replies), "
+                         f"got {real!r:.80}")
+    for g, rs in generated.items():
+        if not isinstance(rs, (list, tuple)) or not rs or not all(isinstance(r, str) for r in rs):
+            raise ValueError(f"style_report: generated[{g!r}] must be a non-empty list of strings "
+                             "(one reply each)")
+    if name in generated:
+        raise ValueError(f"style_report: {name!r} names both the real set and a generated one; rename one")
+
+# %% ../nbs/08_style.ipynb #027361b5
 def style_report(real:list, # the person's real replies (bursts joined by `sep`)
                  generated:dict, # name -> replies to compare, e.g. {'base': [...], 'tuned': [...]}
                  name:str='real', # what to call the real set
-                 sep:str|None='|', # burst separator; None for texts without bursts (a podcast host's turns)
+                 sep:str|None='|', # burst separator; None: texts without bursts (a podcast host's turns)
                  vocab:list|None=None, # texts the person's top words come from; None: `real`
                  k:int=50, # how many top words
                  features:list|None=None, # names of the features to keep (see `FEATURES`); None: all
                 )->StyleReport:
     "Compare the style of the `real` replies with each set in `generated`: distributions, summaries, distances"
-    if not real or not all(isinstance(r, str) for r in real):
-        raise ValueError(f"style_report: `real` must be a non-empty list of strings (the person's replies), got {real!r:.80}")
-    for g, rs in generated.items():
-        if not isinstance(rs, (list, tuple)) or not rs or not all(isinstance(r, str) for r in rs):
-            raise ValueError(f"style_report: generated[{g!r}] must be a non-empty list of strings (one reply each)")
-    if name in generated: raise ValueError(f"style_report: {name!r} names both the real set and a generated one; rename one")
+    _check_sets(real, generated, name)
     top = top_words(vocab if vocab is not None else real, k, sep)
     feats = feature_set(sep, set(top))
     if features is not None:
         unknown = set(features) - set(FEATURES)
-        if unknown: raise ValueError(f"style_report: unknown features {sorted(unknown)}; choose from {list(FEATURES)}")
+        if unknown:
+            raise ValueError(f"style_report: unknown features {sorted(unknown)}; "
+                             f"choose from {list(FEATURES)}")
         feats = [f for f in feats if f.name in features]
     sets = {name: list(real), **{g: list(rs) for g, rs in generated.items()}}
     n = min(len(rs) for rs in sets.values())
     values = {s: {f.name: feature_values(rs, f, sep, n) for f in feats} for s, rs in sets.items()}
     summary = {s: {f.name: _sum_up(values[s][f.name], f.summary) for f in feats} for s in sets}
-    dists = {g: {f.name: feature_distance(values[name][f.name], values[g][f.name], f) for f in feats} for g in generated}
-    return StyleReport(name, sets, feats, values, summary, dists, {g: float(np.mean(list(d.values()))) for g, d in dists.items()},
-                       _half_noise(list(real), feats, sep), top)
+    dists = {g: {f.name: feature_distance(values[name][f.name], values[g][f.name], f) for f in feats}
+             for g in generated}
+    total = {g: float(np.mean(list(d.values()))) for g, d in dists.items()}
+    noise = _half_noise(list(real), feats, sep)
+    return StyleReport(name, sets, feats, values, summary, dists, total, noise, top)
 
 # %% ../nbs/08_style.ipynb #fbf97568
 def _fmt(x, f:Feature)->str:
@@ -190,8 +216,12 @@ def _fmt(x, f:Feature)->str:
 
 def _rows(self:StyleReport)->list:
     "[label, real value, (value, distance) per generated set] for each feature"
-    return [[f"{f.label} ({'all replies' if f.unit == 'set' else f.summary})", _fmt(self.summary[self.name][f.name], f)] +
-            [(_fmt(self.summary[g][f.name], f), self.distances[g][f.name]) for g in self.distances] for f in self.features]
+    out = []
+    for f in self.features:
+        label = f"{f.label} ({'all replies' if f.unit == 'set' else f.summary})"
+        pairs = [(_fmt(self.summary[g][f.name], f), self.distances[g][f.name]) for g in self.distances]
+        out.append([label, _fmt(self.summary[self.name][f.name], f)] + pairs)
+    return out
 StyleReport.rows = _rows
 
 def _text(self:StyleReport)->str:
@@ -202,25 +232,33 @@ def _text(self:StyleReport)->str:
     foot = [['style distance (mean of the distances)', noise, *(f"{d:.2f}" for d in self.distance.values())]]
     table = head + body + foot
     w = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    return '\n'.join('  '.join(c.ljust(w[0]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(row)) for row in table)
+    line = lambda row: '  '.join(c.ljust(w[0]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(row))
+    return '\n'.join(line(row) for row in table)
 StyleReport.__str__ = StyleReport.__repr__ = _text
 
 # %% ../nbs/08_style.ipynb #19c9f8c4
-def _shade(d:float)->str: return f"rgb({int(120 + 135 * min(1, d))},{int(200 - 110 * min(1, d))},120)"
+def _shade(d:float)->str:
+    "A cell colour for distance `d`: green at 0, red from 1 on"
+    return f"rgb({int(120 + 135 * min(1, d))},{int(200 - 110 * min(1, d))},120)"
+
+_TD = 'style="border:1px solid #ccc;padding:3px 8px;text-align:right"'
+_TL = 'style="border:1px solid #ccc;padding:3px 8px;text-align:left"'
+_DIST = '<span class="fk-d" style="background:{bg};padding:0 4px;border-radius:3px">{d:.2f}</span>'
 
 def _html_table(self:StyleReport)->str:
-    esc = _html.escape
-    td, tl = ('style="border:1px solid #ccc;padding:3px 8px;text-align:right"', 'style="border:1px solid #ccc;padding:3px 8px;text-align:left"')
-    head = ''.join(f'<th {td}>{esc(s)}<br><small>{len(rs)} replies</small></th>' for s, rs in self.sets.items())
+    esc, td, tl = _html.escape, _TD, _TL
+    head = ''.join(f'<th {td}>{esc(s)}<br><small>{len(rs)} replies</small></th>'
+                   for s, rs in self.sets.items())
     rows = [f'<tr><th {tl}>feature</th>{head}</tr>']
     for r in self.rows():
-        cells = ''.join(f'<td {td}>{esc(v)} <span class="fk-d" style="background:{_shade(d)};padding:0 4px;border-radius:3px">{d:.2f}</span></td>'
-                        for v, d in r[2:])
+        cells = ''.join(f'<td {td}>{esc(v)} {_DIST.format(bg=_shade(d), d=d)}</td>' for v, d in r[2:])
         rows.append(f'<tr><td {tl}>{esc(r[0])}</td><td {td}>{esc(r[1])}</td>{cells}</tr>')
     noise = f'{self.noise:.2f}<br><small>half vs half</small>' if self.noise == self.noise else ''
     tot = ''.join(f'<td {td}><b class="fk-distance">{d:.2f}</b></td>' for d in self.distance.values())
-    rows.append(f'<tr><td {tl}><b>style distance</b> (mean of the distances)</td><td {td}>{noise}</td>{tot}</tr>')
-    return '<table class="fk-style" style="border-collapse:collapse;font:13px sans-serif">' + ''.join(rows) + '</table>'
+    label = f'<td {tl}><b>style distance</b> (mean of the distances)</td>'
+    rows.append(f'<tr>{label}<td {td}>{noise}</td>{tot}</tr>')
+    table = '<table class="fk-style" style="border-collapse:collapse;font:13px sans-serif">'
+    return table + ''.join(rows) + '</table>'
 
 def _to_html(self:StyleReport, plot:bool=True, # embed the small multiples
             )->str:
@@ -228,7 +266,8 @@ def _to_html(self:StyleReport, plot:bool=True, # embed the small multiples
     img = ''
     if plot:
         png = base64.b64encode(figure_png(self.plot(), dpi=90)).decode()
-        img = f'<br><img class="fk-style-plot" alt="style: real vs generated" style="max-width:100%" src="data:image/png;base64,{png}">'
+        img = ('<br><img class="fk-style-plot" alt="style: real vs generated" style="max-width:100%" '
+               f'src="data:image/png;base64,{png}">')
     return f'<div class="fk-style-report">{_html_table(self)}{img}</div>'
 StyleReport.to_html = _to_html
 StyleReport._repr_html_ = _to_html
@@ -236,13 +275,19 @@ StyleReport._repr_html_ = _to_html
 # %% ../nbs/08_style.ipynb #92223686
 COLORS = ('#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3', '#937860')
 
+def _bars(ax, f:Feature, rep:StyleReport, names:list):
+    "A share or a 'set' number: one bar per set"
+    vals = [rep.summary[s][f.name] for s in names]
+    ax.bar(range(len(names)), [0 if v != v else v for v in vals],
+           color=['#aaaaaa', *COLORS[:len(names) - 1]])
+    ax.set_xticks(range(len(names)), names, fontsize=7, rotation=15)
+    ax.set_ylim(0, 1.4)
+    ax.set_yticks([0, .5, 1])
+
 def _panel(ax, f:Feature, rep:StyleReport):
+    "One feature: bars for shares and 'set' numbers, else histograms (the real set grey, the others as lines)"
     names = list(rep.sets)
-    if f.summary == 'share' or f.unit == 'set':
-        vals = [rep.summary[s][f.name] for s in names]
-        ax.bar(range(len(names)), [0 if v != v else v for v in vals], color=['#aaaaaa', *COLORS[:len(names) - 1]])
-        ax.set_xticks(range(len(names)), names, fontsize=7, rotation=15); ax.set_ylim(0, 1.4); ax.set_yticks([0, .5, 1])
-        return
+    if f.summary == 'share' or f.unit == 'set': return _bars(ax, f, rep, names)
     allv = np.concatenate([np.asarray(rep.values[s][f.name], float) for s in names])
     if not len(allv): return
     hi = max(1., float(np.quantile(allv, 0.98)))
@@ -252,29 +297,38 @@ def _panel(ax, f:Feature, rep:StyleReport):
     for i, s in enumerate(names):
         v = np.clip(np.asarray(rep.values[s][f.name], float), None, bins[-1] - 1e-9)
         if not len(v): continue
-        kw = dict(color='#bbbbbb') if i == 0 else dict(histtype='step', lw=1.8, color=COLORS[(i - 1) % len(COLORS)])
+        if i == 0: kw = dict(color='#bbbbbb')
+        else: kw = dict(histtype='step', lw=1.8, color=COLORS[(i - 1) % len(COLORS)])
         ax.hist(v, bins=bins, weights=np.full(len(v), 1 / len(v)), label=s, **kw)
-    ax.set_ylabel('share', fontsize=7); ax.set_ylim(0, ax.get_ylim()[1] * 1.4)
+    ax.set_ylabel('share', fontsize=7)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.4)
 
+# %% ../nbs/08_style.ipynb #4cf87134
 def _plot(self:StyleReport, cols:int=4, # panels per row
           size:tuple=(2.7, 2.1), # inches per panel
          ): # a matplotlib Figure
     "Small multiples: one panel per feature, the real set (grey) against each generated set"
     from matplotlib.figure import Figure
-    n = len(self.features); rows = math.ceil(n / cols)
+    n = len(self.features)
+    rows = math.ceil(n / cols)
     fig = Figure(figsize=(size[0] * min(cols, n), size[1] * rows + 0.6))
     axes = fig.subplots(rows, min(cols, n), squeeze=False).ravel()
     for ax, f in zip(axes, self.features):
         _panel(ax, f, self)
-        ax.set_title(f.label, fontsize=9); ax.tick_params(labelsize=7)
+        ax.set_title(f.label, fontsize=9)
+        ax.tick_params(labelsize=7)
         for i, g in enumerate(self.distances):
-            ax.text(0.98, 0.96 - 0.11 * i, f"d {g}: {self.distances[g][f.name]:.2f}", transform=ax.transAxes, ha='right',
-                    va='top', fontsize=7, color=COLORS[i % len(COLORS)])
+            ax.text(0.98, 0.96 - 0.11 * i, f"d {g}: {self.distances[g][f.name]:.2f}",
+                    transform=ax.transAxes,
+                    ha='right', va='top', fontsize=7, color=COLORS[i % len(COLORS)])
     for ax in axes[n:]: ax.axis('off')
-    handles, labels = next(((h, l) for h, l in (ax.get_legend_handles_labels() for ax in axes) if h), ([], []))
-    if handles: fig.legend(handles, labels, loc='lower center', ncol=len(labels), fontsize=8, frameon=False)
+    legends = (ax.get_legend_handles_labels() for ax in axes)
+    handles, labels = next(((h, l) for h, l in legends if h), ([], []))
+    if handles:
+        fig.legend(handles, labels, loc='lower center', ncol=len(labels), fontsize=8, frameon=False)
     total = '   '.join(f"{g} {d:.2f}" for g, d in self.distance.items())
-    fig.suptitle(f"style distance to {self.name} (0 = indistinguishable): {total}   ({self.name} half vs half: {self.noise:.2f})", fontsize=9)
+    fig.suptitle(f"style distance to {self.name} (0 = indistinguishable): {total}   "
+                 f"({self.name} half vs half: {self.noise:.2f})", fontsize=9)
     fig.tight_layout(rect=(0, 0.06, 1, 0.96))
     return fig
 StyleReport.plot = _plot
@@ -284,11 +338,13 @@ def _save(self:StyleReport, path, # '.png' (the plot), '.html' (table + plot) or
          ):
     "Save the report; the format follows the file's suffix"
     from pathlib import Path
-    p = Path(path); p.parent.mkdir(parents=True, exist_ok=True)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
     if p.suffix == '.png': p.write_bytes(figure_png(self.plot(), dpi=90))
     elif p.suffix in ('.html', '.htm'):
-        p.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>style: {_html.escape(self.name)}</title></head>'
-                     f'<body style="font-family:sans-serif">{self.to_html()}</body></html>', encoding='utf-8')
+        head = f'<head><meta charset="utf-8"><title>style: {_html.escape(self.name)}</title></head>'
+        body = f'<body style="font-family:sans-serif">{self.to_html()}</body>'
+        p.write_text(f'<!DOCTYPE html><html>{head}{body}</html>', encoding='utf-8')
     elif p.suffix == '.txt': p.write_text(str(self) + '\n', encoding='utf-8')
     else: raise ValueError(f"StyleReport.save: {p.name!r}: use a .png, .html or .txt file name")
     return p
@@ -301,11 +357,13 @@ STYLE_DECODING = dict(do_sample=True, temperature=1.0, top_p=0.95, max_new_token
 def use_adapter(model, # a PeftModel (or any model when `on`)
                 on:bool=True, # False: the adapter switched off for the block
                ):
-    "Context in which `model` answers as the tuned model (`on`) or as the base model (adapter off, no second copy)"
-    if on: yield model; return
+    "Context in which `model` answers as the tuned model (`on`) or as the base model (adapter off, no copy)"
+    if on:
+        yield model
+        return
     if not hasattr(model, 'disable_adapter'): raise TypeError(
-        f"{type(model).__name__} has no adapter to switch off; pass the PeftModel (e.g. from finetune_kit.adapters.lora) "
-        "or ask for the model as it is (adapter=True)")
+        f"{type(model).__name__} has no adapter to switch off; pass the PeftModel (e.g. from "
+        "finetune_kit.adapters.lora) or ask for the model as it is (adapter=True)")
     with model.disable_adapter(): yield model
 
 # %% ../nbs/08_style.ipynb #2dbe8b13
@@ -314,43 +372,51 @@ def _cut(text:str, stop)->str:
     return text[:cut].strip()
 
 @torch.no_grad()
-def replies(model, tok,
+def replies(model, # the model to sample from (a `PeftModel` for `adapter=False`)
+            tok, # its tokenizer
             prompts:list, # the other side's messages (bursts joined by '|')
-            fmt=None, # prompt -> the text the model continues (the training format); None: see `format_prompt`
+            fmt=None, # prompt -> the text the model continues (the training format); see `format_prompt`
             stop:list=(), # strings that end a reply besides EOS, e.g. ['### Human:']
             adapter:bool=True, # False: the base model (the adapter switched off)
             bs:int=64, # prompts per batch (on CPU one batch of 48 is ~30% faster than three of 16)
             max_new_tokens:int=48, # budget per reply
-            seed:int=0, # seeds the sampler once for the call (each prompt its own draws; base and tuned alike)
+            seed:int=0, # seeds the sampler once per call (each prompt its own draws; base and tuned alike)
             do_sample:bool=True, # False: greedy
-            temperature:float=1.0, # 1: the model's own distribution; lower shortens replies toward the most likely one
+            temperature:float=1.0, # 1: the model's own distribution; lower: replies nearer the likeliest
             top_p:float=0.95, # nucleus sampling: leave out the least likely 5%
            )->list: # one reply per prompt, stop strings cut off
     "The replies of `model` to `prompts`, sampled in batches with one seed for the whole set"
     seq2seq = getattr(getattr(model, 'config', None), 'is_encoder_decoder', False)
     texts = [format_prompt(tok, p, fmt) for p in prompts]
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    kw = dict(do_sample=True, temperature=temperature, top_p=top_p) if do_sample else dict(do_sample=False)
+    if do_sample: kw = dict(do_sample=True, temperature=temperature, top_p=top_p)
+    else: kw = dict(do_sample=False)
     if stop: kw.update(stop_strings=list(stop), tokenizer=tok)
     side, was, out = tok.padding_side, model.training, []
     try:
-        tok.padding_side = 'right' if seq2seq else 'left'   # a causal model continues from its last real token
-        model.eval(); torch.manual_seed(seed)
+        tok.padding_side = 'right' if seq2seq else 'left'  # a causal model continues its last real token
+        model.eval()
+        torch.manual_seed(seed)
         with use_adapter(model, adapter):
             for i in range(0, len(texts), bs):
                 chunk = texts[i:i + bs]
-                enc = tok([t for t, _ in chunk], return_tensors='pt', padding=True, add_special_tokens=not chunk[0][1]).to(model.device)
-                ids = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=pad, eos_token_id=tok.eos_token_id, **kw)
-                new = ids if seq2seq else ids[:, enc['input_ids'].shape[1]:]   # encoder-decoders return only the reply
+                enc = tok([t for t, _ in chunk], return_tensors='pt', padding=True,
+                          add_special_tokens=not chunk[0][1]).to(model.device)
+                ids = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=pad,
+                                     eos_token_id=tok.eos_token_id, **kw)
+                new = ids if seq2seq else ids[:, enc['input_ids'].shape[1]:]  # seq2seq: the reply only
                 out += [_cut(t, stop) for t in tok.batch_decode(new, skip_special_tokens=True)]
     finally:
         tok.padding_side = side
         model.train(was)
     return out
 
-def base_and_tuned(model, tok,
+# %% ../nbs/08_style.ipynb #ff2918da
+def base_and_tuned(model, # a `PeftModel`: its adapter is switched off for the base replies
+                   tok, # its tokenizer
                    prompts:list, # the other side's messages
-                   **kwargs, # passed to `replies` (fmt, stop, bs, max_new_tokens, seed, temperature, top_p, do_sample)
+                   **kwargs, # passed to `replies`: fmt, stop, bs, max_new_tokens, seed, temperature, ...
                   )->dict: # {'base': [...], 'tuned': [...]}
     "The base model's (adapter off) and the tuned model's replies to `prompts`: same decoding, same seed"
-    return {'base': replies(model, tok, prompts, adapter=False, **kwargs), 'tuned': replies(model, tok, prompts, **kwargs)}
+    return {'base': replies(model, tok, prompts, adapter=False, **kwargs),
+            'tuned': replies(model, tok, prompts, **kwargs)}

@@ -10,104 +10,119 @@ __all__ = ['SIDE_COLORS', 'render_history', 'reply', 'Conversation', 'bubbles_ht
 import random, html as _html
 from .prompts import Guanaco, ChatTemplate, Completion, PAIRS, _suffix
 from .train import generate
-from .widget import in_notebook
+from .models import in_notebook
 from .style import messages, use_adapter, STYLE_DECODING
 
 # %% ../nbs/08b_talk.ipynb #2d9afe0e
 def _turns(history)->list:
-    "`history` as [(role, text)], checked: role 'user' (the other side) or 'assistant' (the persona), ending with 'user'"
+    "`history` as checked [(role, text)]: 'user' (the other side) or 'assistant' (the persona), last 'user'"
     out = []
     for i, h in enumerate(history):
         if isinstance(h, dict): role, text = h.get('role'), h.get('text', h.get('content'))
         elif isinstance(h, (tuple, list)) and len(h) == 2: role, text = h
-        else: raise TypeError(f"history[{i}] is {h!r}; use ('user' or 'assistant', text) or {{'role': ..., 'text': ...}}")
+        else: raise TypeError(f"history[{i}] is {h!r}; use ('user' or 'assistant', text) "
+                              "or {'role': ..., 'text': ...}")
         if role not in ('user', 'assistant') or not isinstance(text, str):
-            raise ValueError(f"history[{i}]: role must be 'user' or 'assistant' and text a string, got role={role!r}")
+            raise ValueError(f"history[{i}]: role must be 'user' or 'assistant' and text a string, "
+                             f"got role={role!r}")
         out.append((role, text))
-    if not out or out[-1][0] != 'user': raise ValueError("history must end with a 'user' message: the one to reply to")
+    if not out or out[-1][0] != 'user':
+        raise ValueError("history must end with a 'user' message: the one to reply to")
     return out
 
 # %% ../nbs/08b_talk.ipynb #263c2a9a
 def render_history(history:list, # [('user' | 'assistant', text)], ending with the message to answer
-                   tok, # the tokenizer (its EOS closes earlier turns; its chat template for `ChatTemplate`)
-                   template=PAIRS, # the training template: `PAIRS` (any `Completion` with {prompt} and {response}),
+                   tok, # its EOS closes earlier turns; its chat template serves `ChatTemplate`
+                   template=PAIRS, # the training template: `PAIRS` (a `Completion` of prompt, response),
                                    # `Guanaco()`, `ChatTemplate()`, or a callable history -> text
-                  )->tuple: # (text to continue, whether it holds the special tokens already, stop strings)
+                  )->tuple: # (text to continue, whether it holds its special tokens, stop strings)
     "The text a model trained with `template` continues to answer the last message of `history`"
     turns, eos = _turns(history), tok.eos_token or ''
     if callable(template) and not hasattr(template, 'render'): return template(turns), False, []
     if isinstance(template, Guanaco):
         names = {'user': template.human, 'assistant': template.assistant}
-        text = ''.join(f"### {names[r]}: {t}{eos}{template.sep}" for r, t in turns) + f"### {template.assistant}:"
+        text = ''.join(f"### {names[r]}: {t}{eos}{template.sep}" for r, t in turns)
+        text += f"### {template.assistant}:"
         return text, False, [f"### {template.human}:", f"### {template.assistant}:"]
     if isinstance(template, ChatTemplate):
         msgs = [{'role': r, 'content': t} for r, t in turns]
         if isinstance(template.system, str): msgs.insert(0, {'role': 'system', 'content': template.system})
         eot = _suffix(tok).strip()
-        return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True), True, [eot] if eot else []
-    if isinstance(template, Completion) and '{prompt}' in template.prompt and '{response}' in template.response:
+        text = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+        return text, True, [eot] if eot else []
+    pairs = isinstance(template, Completion) and '{prompt}' in template.prompt
+    if pairs and '{response}' in template.response:
         text, user = '', None
         for r, t in turns:
             if r == 'user': user = t if user is None else f"{user}|{t}"
             else:
-                text += template.prompt.format(prompt=user or '') + template.response.format(response=t) + eos + '\n'
+                text += template.prompt.format(prompt=user or '') + template.response.format(response=t)
+                text += eos + '\n'
                 user = None
         head = template.prompt.split('{prompt}')[0].strip()
         return text + template.prompt.format(prompt=user), False, [head] if head else []
-    raise ValueError(f"render_history: {template!r} has no place for a prompt and a response; use PAIRS, Guanaco(), "
+    raise ValueError(f"render_history: {template!r} has no place for a prompt and a response; "
+                     "use PAIRS, Guanaco(), "
                      "ChatTemplate() or a callable history -> text")
 
 # %% ../nbs/08b_talk.ipynb #5ed8e449
-def reply(model, tok,
-          history, # [('user' | 'assistant', text)] ending with the message to answer; a str is one user message
+def reply(model, # the model to answer (a `PeftModel` for `adapter=False`)
+          tok, # its tokenizer
+          history, # [('user' | 'assistant', text)], last the message to answer; a str: one message
           template=PAIRS, # the training template (see `render_history`)
           adapter:bool=True, # False: the base model (adapter off)
-          seed:int=0, # sampling seed; vary it from reply to reply (`Conversation` does), or each starts from the same draws
+          seed:int=0, # sampling seed; vary it per reply (`Conversation` does)
           max_new_tokens:int=STYLE_DECODING['max_new_tokens'], # budget
           do_sample:bool=True, # False: greedy
           temperature:float=STYLE_DECODING['temperature'], # 1: the model's own distribution
           top_p:float=STYLE_DECODING['top_p'], # nucleus sampling
          )->str: # the reply (a '|'-joined burst when the model learned them), stop markers cut off
-    "What `model` answers to the last message of `history`, stopping at EOS or the template's next-turn marker"
+    "What `model` answers to the last message of `history`; stops at EOS or the template's next-turn marker"
     if isinstance(history, str): history = [('user', history)]
-    if getattr(getattr(model, 'config', None), 'is_encoder_decoder', False): text, special, stop = _turns(history)[-1][1], False, []
+    if getattr(getattr(model, 'config', None), 'is_encoder_decoder', False):
+        text, special, stop = _turns(history)[-1][1], False, []
     else: text, special, stop = render_history(history, tok, template)
     was = model.training
     model.eval()
     try:
         with use_adapter(model, adapter):
-            out, _ = generate(model, tok, text, max_new_tokens=max_new_tokens, stop=stop, seed=seed, do_sample=do_sample,
+            out, _ = generate(model, tok, text, max_new_tokens=max_new_tokens, stop=stop, seed=seed,
+                              do_sample=do_sample,
                               temperature=temperature, top_p=top_p, special=special)
     finally: model.train(was)
     return out
 
 # %% ../nbs/08b_talk.ipynb #2bea6372
 class Conversation:
-    "A chat with `model`: the history, which side (tuned or base) wrote each reply, and the switch between them"
-    def __init__(self, model, tok,
+    "A chat with `model`: the history, which side (tuned or base) wrote each reply, the switch between them"
+    def __init__(self, model, # the model to talk to
+                 tok, # its tokenizer
                  template=PAIRS, # the training template
                  sep:str|None='|', # replies are split on it into messages
                  tuned:bool=True, # start with the adapter on
                  seed:int=0, # the first reply's seed; each reply uses the next
-                 **decoding, # `reply`'s decoding settings (max_new_tokens, temperature, top_p, do_sample)
+                 **decoding, # passed to `reply`: max_new_tokens, temperature, top_p, do_sample
                 ):
-        self.model, self.tok, self.template, self.sep, self.seed, self.decoding = model, tok, template, sep, seed, decoding
+        self.model, self.tok, self.template, self.sep = model, tok, template, sep
+        self.seed, self.decoding = seed, decoding
         self.can_switch = hasattr(model, 'disable_adapter')
         self.tuned, self.history = (bool(tuned) if self.can_switch else True), []
 
     @property
     def side(self)->str: return ('tuned' if self.tuned else 'base') if self.can_switch else 'model'
 
-    def switch(self, tuned:bool): # True: the tuned model answers from now on; False: the base model (adapter off)
+    def switch(self, tuned:bool): # True: the tuned model answers from now on; False: the base model
         "Choose who answers next"
-        if not tuned and not self.can_switch: raise ValueError("this model has no adapter to switch off (it is not a PeftModel)")
+        if not tuned and not self.can_switch:
+            raise ValueError("this model has no adapter to switch off (it is not a PeftModel)")
         self.tuned = bool(tuned)
 
     def send(self, text:str)->list: # the reply's messages
         "Add the user's `text` to the history and generate the reply"
         if not text.strip(): raise ValueError("Conversation.send: the message is empty")
         self.history.append({'role': 'user', 'text': text.strip()})
-        out = reply(self.model, self.tok, [(h['role'], h['text']) for h in self.history], self.template,
+        turns = [(h['role'], h['text']) for h in self.history]
+        out = reply(self.model, self.tok, turns, self.template,
                     adapter=self.tuned, seed=self.seed + len(self.history), **self.decoding)
         self.history.append({'role': 'assistant', 'text': out, 'side': self.side})
         return messages(out, self.sep)
@@ -115,7 +130,8 @@ class Conversation:
     def reset(self): self.history = []
 
 # %% ../nbs/08b_talk.ipynb #fc4e9b3e
-_BUBBLE = ('display:inline-block;max-width:75%;padding:6px 11px;margin:2px 0;border-radius:16px;font:14px/1.35 sans-serif;'
+_BUBBLE = ('display:inline-block;max-width:75%;padding:6px 11px;margin:2px 0;border-radius:16px;'
+           'font:14px/1.35 sans-serif;'
            'white-space:pre-wrap;word-wrap:break-word;text-align:left;')
 SIDE_COLORS = {'tuned': '#e4e6eb', 'model': '#e4e6eb', 'base': '#fde2c4', 'user': '#0084ff'}
 
@@ -125,86 +141,105 @@ def bubbles_html(texts:list, # the messages of one burst, in order
                  caption:str='', # a small line under the burst
                 )->str:
     "One burst as chat bubbles"
-    color, fg, align = (SIDE_COLORS['user'], 'white', 'right') if mine else (SIDE_COLORS.get(side, '#e4e6eb'), 'black', 'left')
+    if mine: color, fg, align = SIDE_COLORS['user'], 'white', 'right'
+    else: color, fg, align = SIDE_COLORS.get(side, '#e4e6eb'), 'black', 'left'
     cls = 'user' if mine else side
-    rows = ''.join(f'<div style="text-align:{align}"><span class="fk-bubble fk-{cls}" style="{_BUBBLE}background:{color};'
+    rows = ''.join(f'<div style="text-align:{align}"><span class="fk-bubble fk-{cls}" '
+                   f'style="{_BUBBLE}background:{color};'
                    f'color:{fg}">{_html.escape(t)}</span></div>' for t in texts)
-    if not texts: rows = f'<div class="fk-empty" style="text-align:{align};color:#888;font:italic 12px sans-serif">(no reply: EOS right away)</div>'
-    cap = f'<div style="text-align:{align};color:#888;font:11px sans-serif;margin:0 8px 4px">{_html.escape(caption)}</div>' if caption else ''
+    if not texts: rows = (f'<div class="fk-empty" style="text-align:{align};color:#888;font:italic 12px sans-serif">'
+                          '(no reply: EOS right away)</div>')
+    cap = (f'<div style="text-align:{align};color:#888;font:11px sans-serif;margin:0 8px 4px">'
+           f'{_html.escape(caption)}</div>') if caption else ''
     return f'<div class="fk-burst" style="margin:6px 0">{rows}{cap}</div>'
 
-def chat_html(history:list, # `Conversation.history`: dicts with 'role', 'text' (and 'side' for replies)
+def chat_html(history:list, # `Conversation.history`: dicts of 'role', 'text' (and 'side' for replies)
               sep:str|None='|', # replies are split on it into messages
               name:str='', # the persona's name for the captions (e.g. 'Sam')
-              height:int|None=None, # pixels: a scrolling window that keeps the newest message in view; None: no limit
+              height:int|None=None, # pixels: a scrolling window, newest message in view; None: no limit
              )->str:
-    "A conversation as a messenger window: the user on the right, the model on the left, one bubble per message"
+    "A conversation as a messenger window: the user on the right, the model on the left, a bubble a message"
     out = []
     for h in history:
-        if h['role'] == 'user': out.append(bubbles_html(messages(h['text'], sep), True))   # a typed burst too
+        if h['role'] == 'user': out.append(bubbles_html(messages(h['text'], sep), True))  # a typed burst too
         else:
             side = h.get('side', 'model')
-            out.append(bubbles_html(messages(h['text'], sep), False, side, f"{name} · {side}" if name else side))
+            caption = f"{name} · {side}" if name else side
+            out.append(bubbles_html(messages(h['text'], sep), False, side, caption))
     body = '<div class="fk-chat" style="padding:6px 10px;background:white">' + ''.join(out) + '</div>'
     if height is None: return body
-    # column-reverse: the box starts scrolled to its end, so the newest burst is the one in view (no JavaScript needed)
-    return (f'<div class="fk-scroll" style="height:{height}px;overflow-y:auto;display:flex;flex-direction:column-reverse">'
+    # column-reverse: the box starts scrolled to its end, the newest burst in view (no JavaScript needed)
+    return (f'<div class="fk-scroll" style="height:{height}px;overflow-y:auto;display:flex;'
+            'flex-direction:column-reverse">'
             f'{body}</div>')
 
 # %% ../nbs/08b_talk.ipynb #02051059
 class ChatBox:
-    "The in-notebook chat: the conversation as bubbles, a message box with Send, and the tuned/base switch"
+    "The in-notebook chat: the conversation as bubbles, a message box with Send, the tuned/base switch"
     def __init__(self, conversation:Conversation, # the logic underneath
                  name:str='', # the persona's name for the captions
                 ):
         import ipywidgets as W
         self.conversation, self.name, self._busy = conversation, name, False
-        self.transcript = W.HTML(self._html(), layout=W.Layout(border='1px solid #ddd', margin='0 0 4px 0'))
-        self.text = W.Text(placeholder='Message… (Enter sends)', continuous_update=False, layout=W.Layout(flex='1 1 auto'))
-        self.send_button = W.Button(description='Send', button_style='primary', layout=W.Layout(width='80px'))
+        frame = W.Layout(border='1px solid #ddd', margin='0 0 4px 0')
+        self.transcript = W.HTML(self._html(), layout=frame)
+        self.text = W.Text(placeholder='Message… (Enter sends)', continuous_update=False,
+                           layout=W.Layout(flex='1 1 auto'))
+        self.send_button = W.Button(description='Send', button_style='primary',
+                                    layout=W.Layout(width='80px'))
         sides = ['tuned', 'base'] if conversation.can_switch else ['model']
-        self.switch = W.ToggleButtons(options=sides, value=conversation.side, disabled=not conversation.can_switch,
-                                      tooltips=['the fine-tuned model (adapter on)', 'the model before training (adapter off)'][:len(sides)],
+        tips = ['the fine-tuned model (adapter on)', 'the model before training (adapter off)'][:len(sides)]
+        self.switch = W.ToggleButtons(options=sides, value=conversation.side,
+                                      disabled=not conversation.can_switch,
+                                      tooltips=tips,
                                       style=W.ToggleButtonsStyle(button_width='70px'))
         self.status = W.HTML('')
         self.send_button.on_click(lambda _: self.send())
-        self.text.observe(lambda change: self.send(), 'value')  # Enter: the value syncs on Enter (or when the box loses focus)
+        # Enter: the value syncs on Enter (or when the box loses focus)
+        self.text.observe(lambda change: self.send(), 'value')
         self.switch.observe(lambda change: conversation.switch(change['new'] == 'tuned'), 'value')
-        self.box = W.VBox([self.transcript, W.HBox([self.text, self.send_button]), W.HBox([self.switch, self.status])],
-                          layout=W.Layout(width='540px'))
+        rows = [self.transcript, W.HBox([self.text, self.send_button]), W.HBox([self.switch, self.status])]
+        self.box = W.VBox(rows, layout=W.Layout(width='540px'))
 
-    def _html(self): return chat_html(self.conversation.history, self.conversation.sep, self.name, height=360)
-
-    def send(self, text:str|None=None): # None: what is in the message box
-        "Send `text` (or the box's content) and show the reply"
-        text = (self.text.value if text is None else text).strip()
-        if not text or self._busy: return
-        self._busy, self.status.value = True, '<i style="color:#888">typing…</i>'
-        try:
-            self.conversation.send(text)
-            self.status.value = ''
-        except Exception as e: self.status.value = f'<span style="color:#a33">{_html.escape(f"{type(e).__name__}: {e}")}</span>'
-        finally:
-            self.text.value, self._busy = '', False
-            self.transcript.value = self._html()
+    def _html(self):
+        return chat_html(self.conversation.history, self.conversation.sep, self.name, height=360)
 
     def _repr_mimebundle_(self, **kwargs): return self.box._repr_mimebundle_(**kwargs)
 
+# %% ../nbs/08b_talk.ipynb #576f89db
+def _chatbox_send(self:ChatBox, text:str|None=None, # None: what is in the message box
+                 ):
+    "Send `text` (or the box's content) and show the reply"
+    text = (self.text.value if text is None else text).strip()
+    if not text or self._busy: return
+    self._busy, self.status.value = True, '<i style="color:#888">typing…</i>'
+    try:
+        self.conversation.send(text)
+        self.status.value = ''
+    except Exception as e:
+        self.status.value = f'<span style="color:#a33">{_html.escape(f"{type(e).__name__}: {e}")}</span>'
+    finally:
+        self.text.value, self._busy = '', False
+        self.transcript.value = self._html()
+ChatBox.send = _chatbox_send
+
 # %% ../nbs/08b_talk.ipynb #f5f5d54d
-def chat(model, tok,
+def chat(model, # the model to talk to (a `PeftModel` can switch to its base)
+         tok, # its tokenizer
          template=PAIRS, # the training template (see `render_history`)
          name:str='', # the persona's name (captions; the console prefix)
          sep:str|None='|', # replies are split on it into separate messages
          tuned:bool=True, # start with the adapter on
          notebook:bool|None=None, # None: the widget in a notebook, a prompt loop in a console
          input_fn=input, # the console's line reader (tests pass their own)
-         **decoding, # `reply`'s decoding settings (max_new_tokens, temperature, top_p, seed, do_sample)
+         **decoding, # passed to `reply`: max_new_tokens, temperature, top_p, seed, do_sample
         ): # a `ChatBox` in a notebook; the finished `Conversation` in a console
-    "Talk to `model`: bubbles, Send and a tuned/base switch in a notebook; a `you:` prompt loop in a console"
+    "Talk to `model`: bubbles, Send, a tuned/base switch in a notebook; a `you:` prompt loop in a console"
     conv = Conversation(model, tok, template, sep, tuned, **decoding)
     if notebook if notebook is not None else in_notebook(): return ChatBox(conv, name)
     who = name or 'model'
-    print(f"Talking to {who} ({conv.side}). An empty line ends" + ("; /base and /tuned switch the adapter." if conv.can_switch else "."))
+    how = "; /base and /tuned switch the adapter." if conv.can_switch else "."
+    print(f"Talking to {who} ({conv.side}). An empty line ends" + how)
     while True:
         try: text = input_fn('you: ').strip()
         except EOFError: break
@@ -220,14 +255,15 @@ def chat(model, tok,
 
 # %% ../nbs/08b_talk.ipynb #a137c326
 class BlindTest:
-    "Which one is really them? Rounds of a prompt with the real reply and the model's in random order, and the score"
+    "Which one is really them? Rounds of a prompt with the real reply and the model's, shuffled; the score"
     def __init__(self, prompts:list, # what the other side wrote
                  real:list, # the person's real replies
                  generated:list, # the model's replies to the same prompts
                  seed:int=0, # shuffles the order of the two replies in each round
                 ):
         if not (len(prompts) == len(real) == len(generated)):
-            raise ValueError(f"BlindTest: {len(prompts)} prompts, {len(real)} real and {len(generated)} generated replies; "
+            raise ValueError(f"BlindTest: {len(prompts)} prompts, {len(real)} real and {len(generated)} "
+                             "generated replies; "
                              "pass one of each per round")
         keep = [i for i in range(len(prompts)) if real[i].strip() != generated[i].strip()]
         self.skipped, rng = len(prompts) - len(keep), random.Random(seed)
@@ -243,18 +279,11 @@ class BlindTest:
 
     @property
     def current(self)->dict|None:
-        "The round to answer: {'prompt', 'options': [A, B], 'round', 'of'}; None when every round is answered"
+        "The round to answer: {'prompt', 'options': [A, B], 'round', 'of'}; None when all are answered"
         if self.done: return None
         r = self.rounds[len(self.picks)]
-        return dict(prompt=r['prompt'], options=list(r['options']), round=len(self.picks) + 1, of=len(self.rounds))
-
-    def pick(self, choice:int, # 0 (A) or 1 (B): the one you think is really them
-            )->bool: # True when it was
-        "Answer the current round"
-        if self.done: raise ValueError("BlindTest.pick: every round is answered; see .score")
-        if choice not in (0, 1): raise ValueError(f"BlindTest.pick: choice is 0 (A) or 1 (B), got {choice!r}")
-        self.picks.append(choice == self.rounds[len(self.picks)]['real'])
-        return self.picks[-1]
+        return dict(prompt=r['prompt'], options=list(r['options']), round=len(self.picks) + 1,
+                    of=len(self.rounds))
 
     @property
     def score(self)->dict:
@@ -263,9 +292,20 @@ class BlindTest:
         return dict(answered=n, rounds=len(self.rounds), spotted=right, fooled=n - right,
                     passed=(n - right) / n if n else None, skipped=self.skipped)
 
+# %% ../nbs/08b_talk.ipynb #5a6500f4
+def _blindtest_pick(self:BlindTest, choice:int, # 0 (A) or 1 (B): the one you think is really them
+                   )->bool: # True when it was
+    "Answer the current round"
+    if self.done: raise ValueError("BlindTest.pick: every round is answered; see .score")
+    if choice not in (0, 1):
+        raise ValueError(f"BlindTest.pick: choice is 0 (A) or 1 (B), got {choice!r}")
+    self.picks.append(choice == self.rounds[len(self.picks)]['real'])
+    return self.picks[-1]
+BlindTest.pick = _blindtest_pick
+
 # %% ../nbs/08b_talk.ipynb #cfe4173b
 class BlindBox:
-    "The blind-test widget: the prompt, reply A and reply B as bubbles, a button under each, the running score"
+    "The blind-test widget: the prompt, replies A and B as bubbles, a button under each, the running score"
     def __init__(self, test:BlindTest, # the logic underneath
                  name:str='them', # whose the real replies are
                  sep:str|None='|', # replies are split on it into messages
@@ -274,56 +314,69 @@ class BlindBox:
         self.test, self.name, self.sep = test, name, sep
         self.header, self.prompt, self.feedback = W.HTML(), W.HTML(), W.HTML()
         self.options = [W.HTML(layout=W.Layout(width='260px', min_height='80px')) for _ in range(2)]
-        self.buttons = [W.Button(description=f"{k} is really {name}", layout=W.Layout(width='260px')) for k in 'AB']
+        self.buttons = [W.Button(description=f"{k} is really {name}", layout=W.Layout(width='260px'))
+                        for k in 'AB']
         for i, b in enumerate(self.buttons): b.on_click(lambda _, i=i: self.pick(i))
-        cols = [W.VBox([o, b], layout=W.Layout(margin='0 8px 0 0')) for o, b in zip(self.options, self.buttons)]
-        self.box = W.VBox([self.header, self.prompt, W.HBox(cols), self.feedback], layout=W.Layout(width='560px'))
+        gap = W.Layout(margin='0 8px 0 0')
+        cols = [W.VBox([o, b], layout=gap) for o, b in zip(self.options, self.buttons)]
+        self.box = W.VBox([self.header, self.prompt, W.HBox(cols), self.feedback],
+                          layout=W.Layout(width='560px'))
         self._draw()
-
-    def _draw(self):
-        s, cur, who = self.test.score, self.test.current, _html.escape(self.name)
-        passed = f" · so far the model passed for {who} in {s['fooled']} of {s['answered']}" if s['answered'] else ''
-        if cur is None:
-            share = f" ({s['passed']:.0%}; 50% = you could not tell them apart)" if s['answered'] else ''
-            self.header.value = f"<b>Done: the model passed for {who} in {s['fooled']} of {s['answered']} rounds</b>{share}"
-            for b in self.buttons: b.disabled = True
-            return
-        self.header.value = f"<b>Round {cur['round']} of {cur['of']}</b>: which reply is really {who}'s?{passed}"
-        self.prompt.value = bubbles_html(messages(cur['prompt'], self.sep), False, 'model', 'they wrote')
-        for k, (o, text) in enumerate(zip(self.options, cur['options'])):
-            o.value = f'<div style="font:bold 13px sans-serif;color:#555">{"AB"[k]}</div>' + bubbles_html(messages(text, self.sep), True)
 
     def pick(self, choice:int): # 0 = A, 1 = B
         "Answer the current round"
         if self.test.done: return
         right, who = self.test.pick(choice), _html.escape(self.name)
         done = f"round {len(self.test.picks)}: "
-        self.feedback.value = (f'<span style="color:#2a2">{done}✓ right, {"AB"[choice]} was {who}</span>' if right else
-                               f'<span style="color:#a33">{done}✗ the model passed for {who}: {"AB"[1 - choice]} was real</span>')
+        if right: self.feedback.value = f'<span style="color:#2a2">{done}✓ right, {"AB"[choice]} was {who}</span>'
+        else: self.feedback.value = (f'<span style="color:#a33">{done}✗ the model passed for {who}: '
+                                     f'{"AB"[1 - choice]} was real</span>')
         self._draw()
 
     def _repr_mimebundle_(self, **kwargs): return self.box._repr_mimebundle_(**kwargs)
 
+# %% ../nbs/08b_talk.ipynb #88d0273a
+def _blindbox_draw(self:BlindBox):
+    s, cur, who = self.test.score, self.test.current, _html.escape(self.name)
+    so_far = f" · so far the model passed for {who} in {s['fooled']} of {s['answered']}"
+    passed = so_far if s['answered'] else ''
+    if cur is None:
+        share = f" ({s['passed']:.0%}; 50% = you could not tell them apart)" if s['answered'] else ''
+        result = f"the model passed for {who} in {s['fooled']} of {s['answered']} rounds"
+        self.header.value = f"<b>Done: {result}</b>{share}"
+        for b in self.buttons: b.disabled = True
+        return
+    head = f"<b>Round {cur['round']} of {cur['of']}</b>"
+    self.header.value = f"{head}: which reply is really {who}'s?{passed}"
+    self.prompt.value = bubbles_html(messages(cur['prompt'], self.sep), False, 'model', 'they wrote')
+    for k, (o, text) in enumerate(zip(self.options, cur['options'])):
+        letter = f'<div style="font:bold 13px sans-serif;color:#555">{"AB"[k]}</div>'
+        o.value = letter + bubbles_html(messages(text, self.sep), True)
+BlindBox._draw = _blindbox_draw
+
 # %% ../nbs/08b_talk.ipynb #fe57f237
 def blind_test(prompts:list, # what the other side wrote
                real:list, # the person's real replies
-               generated:list, # the model's replies to the same prompts (e.g. `finetune_kit.style.replies`)
+               generated:list, # the model's replies to the same prompts (`finetune_kit.style.replies`)
                name:str='them', # the person's name
                seed:int=0, # shuffles A and B in each round
                sep:str|None='|', # replies are split on it into messages
                notebook:bool|None=None, # None: the widget in a notebook, a prompt loop in a console
                input_fn=input, # the console's line reader
               ): # a `BlindBox` in a notebook; the finished `BlindTest` in a console
-    "Which one is really `name`? Pick the real reply of two; the score says how often the model passed for them"
+    "Which one is really `name`? Pick the real reply of two; the score: how often the model passed for them"
     test = BlindTest(prompts, real, generated, seed)
     if notebook if notebook is not None else in_notebook(): return BlindBox(test, name, sep)
     while (cur := test.current) is not None:
-        print(f"\nround {cur['round']} of {cur['of']}. They wrote: {' / '.join(messages(cur['prompt'], sep))}")
+        wrote = ' / '.join(messages(cur['prompt'], sep))
+        print(f"\nround {cur['round']} of {cur['of']}. They wrote: {wrote}")
         for k, t in zip('AB', cur['options']): print(f"  {k}: {' / '.join(messages(t, sep))}")
         try: a = input_fn(f"which is really {name}? [a/b; anything else stops] ").strip().lower()
         except EOFError: break
         if a not in ('a', 'b'): break
         print('right' if test.pick('ab'.index(a)) else f"the model passed for {name}")
     s = test.score
-    if s['answered']: print(f"\nthe model passed for {name} in {s['fooled']} of {s['answered']} rounds ({s['passed']:.0%}; 50% = indistinguishable)")
+    if s['answered']:
+        print(f"\nthe model passed for {name} in {s['fooled']} of {s['answered']} rounds "
+              f"({s['passed']:.0%}; 50% = indistinguishable)")
     return test

@@ -19,7 +19,7 @@ GPUS = {  # name -> (compute capability, memory in GiB) of the cards people trai
 }
 
 @contextmanager
-def fake_gpu(name:str='Tesla T4', # a key of `GPUS`, or any name with `capability` and `memory_gb` given
+def fake_gpu(name:str='Tesla T4', # a key of `GPUS`, or any name, with `capability` and `memory_gb`
              capability:tuple|None=None, # (major, minor); None: from `GPUS`
              memory_gb:float|None=None, # total memory in GiB; None: from `GPUS`
             ):
@@ -27,7 +27,8 @@ def fake_gpu(name:str='Tesla T4', # a key of `GPUS`, or any name with `capabilit
     known = GPUS.get(name, (None, None))
     cap, mem = capability or known[0], memory_gb or known[1]
     if cap is None or mem is None:
-        raise ValueError(f"fake_gpu: {name!r} is not in GPUS ({', '.join(GPUS)}); give capability= and memory_gb=")
+        raise ValueError(f"fake_gpu: {name!r} is not in GPUS ({', '.join(GPUS)}); "
+                         "give capability= and memory_gb=")
     props = SimpleNamespace(name=name, major=cap[0], minor=cap[1], total_memory=int(mem * 2**30))
     with mock.patch.multiple(torch.cuda, is_available=lambda: True, device_count=lambda: 1,
                              get_device_name=lambda i=0: name, get_device_capability=lambda i=0: cap,
@@ -57,5 +58,6 @@ def tiny_lora(arch:str='llama', # 'llama', 'gpt2' or 'blenderbot' (see `tiny_mod
     from finetune_kit.models import tiny_model
     from finetune_kit.adapters import peft_model, task_type
     model = tiny_model(arch, seed=seed, **model_kwargs)
-    cfg = LoraConfig(r=r, lora_alpha=alpha, target_modules=targets or _QV[arch], task_type=task_type(model))
+    cfg = LoraConfig(r=r, lora_alpha=alpha, target_modules=targets or _QV[arch],
+                     task_type=task_type(model))
     return peft_model(model, cfg)

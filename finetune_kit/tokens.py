@@ -16,6 +16,7 @@ from itertools import chain
 from types import SimpleNamespace
 import numpy as np
 import torch
+from .models import in_notebook
 from .chats import Chat, Turn
 from .prompts import Guanaco, ChatTemplate, Completion, Alpaca, QUOTES, PAIRS, Rendered
 from .prompts import personas as _personas, neutralise, special_markers
@@ -151,18 +152,10 @@ def show_mask(example, # a row: dict with input_ids, labels (and position_ids if
               html:bool|None=None, # None: HTML in a notebook, text in a console
              ):
     "Show which tokens of `example` carry loss: HTML in a notebook, marked text in a console"
-    if html if html is not None else _in_notebook():
+    if html if html is not None else in_notebook():
         from IPython.display import display, HTML
         display(HTML(mask_html(example, tok)))
     else: print(mask_text(example, tok))
-
-def _in_notebook()->bool:
-    "True inside a Jupyter kernel"
-    ip = sys.modules.get('IPython')
-    try:
-        shell = ip.get_ipython() if ip else None
-        return shell is not None and 'IPKernelApp' in shell.config
-    except Exception: return False
 
 # %% ../nbs/03_tokens.ipynb #2e1b81da
 def mask_text(example, # a row: dict with input_ids, labels (and position_ids if packed)
@@ -248,7 +241,7 @@ def describe(ds, # tokenized `Dataset` (from `tokenize_chats`, `tokenize_records
     st.update({k: v for k, v in tokenize_report(ds).items() if k != 'samples'})
     if 'truncated' in tbl.column_names:
         st['rows_truncated'] = int((np.asarray(tbl['truncated'].to_numpy()) > 0).sum())
-    if plot: st['fig'] = _length_histogram(lens, st, bs, padding, _in_notebook() if show is None else show)
+    if plot: st['fig'] = _length_histogram(lens, st, bs, padding, in_notebook() if show is None else show)
     return st
 
 # %% ../nbs/03_tokens.ipynb #92e79174

@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['OUTCOMES', 'RunInfo', 'Snapshot', 'fmt_duration', 'progress_line', 'status_line', 'stats_line', 'error_line',
            'final_line', 'smooth', 'nice_step', 'axis_limits', 'LivePlot', 'plot_history', 'figure_png', 'samples_html',
-           'report_html', 'in_notebook', 'Display', 'ConsoleDisplay', 'PlotPane', 'NotebookDisplay', 'make_display']
+           'report_html', 'Display', 'ConsoleDisplay', 'PlotPane', 'NotebookDisplay', 'make_display']
 
 # %% ../nbs/05_widget.ipynb #dfaa2c4d
 import sys, time, math, io, base64, html as _html, datetime, threading, contextvars
 from dataclasses import dataclass
 from pathlib import Path
+from .models import in_notebook
 
 # %% ../nbs/05_widget.ipynb #f3af7dea
 @dataclass
@@ -207,46 +208,50 @@ class LivePlot:
         if title: fig.suptitle(title, fontsize=10)
         self.update([])
 
-    def update(self, history:list, # records with 'step' and any of 'loss', 'eval_loss', 'lr'
-               total:int|None=None, # planned steps: fixes the x axis, the curve grows left to right
-               lr:float|None=None, # peak learning rate: fixes the learning-rate axis from the start
-              ):
-        "Set the lines' data and the axes from `history`; returns self"
-        def series(k):
-            pts = [(r['step'], r[k]) for r in history
-                   if r.get(k) is not None and math.isfinite(r[k])]
-            return [p[0] for p in pts], [p[1] for p in pts]
-        (xs, ys), ev, (lx, ly) = series('loss'), series('eval_loss'), series('lr')
-        self.raw.set_data(xs, ys)
-        self.smoothed.set_data(xs, smooth(ys, self.beta))
-        self.eval.set_data(*ev)
-        self.lr.set_data(lx, ly)
-        self.raw.set_marker('o' if len(xs) <= 25 else '')
-        self.lr.set_marker('o' if len(lx) <= 25 else '')
-        self.waiting.set_visible(not xs and not ev[0])
-        shown = tuple(l for l in (self.raw, self.smoothed, self.eval) if len(l.get_xdata()))
-        if shown and shown != self._legend_for:
-            self.ax.legend(handles=list(shown), fontsize=8, loc='upper right')
-        self._legend_for = shown or self._legend_for
-        for a in (self.ax, self.ax_lr): a.set_xlim(0, total or max(xs + ev[0] + lx, default=1))
-        shown_lims = lambda a: a.get_ylim() if self._key else None  # before the first frame: none yet
-        if ys or ev[1]: self.ax.set_ylim(axis_limits(ys + ev[1], shown_lims(self.ax)))
-        if ly or lr: _lr_axis(self.ax_lr, axis_limits(ly + [lr or 0], shown_lims(self.ax_lr), zero=True))
-        else: self.ax_lr.set_title('learning rate', fontsize=9)
-        return self
+# %% ../nbs/05_widget.ipynb #343fba50
+def _plot_update(self:LivePlot, history:list, # records with 'step' and any of 'loss', 'eval_loss', 'lr'
+                 total:int|None=None, # planned steps: fixes the x axis, the curve grows left to right
+                 lr:float|None=None, # peak learning rate: fixes the learning-rate axis from the start
+                ):
+    "Set the lines' data and the axes from `history`; returns self"
+    def series(k):
+        pts = [(r['step'], r[k]) for r in history
+               if r.get(k) is not None and math.isfinite(r[k])]
+        return [p[0] for p in pts], [p[1] for p in pts]
+    (xs, ys), ev, (lx, ly) = series('loss'), series('eval_loss'), series('lr')
+    self.raw.set_data(xs, ys)
+    self.smoothed.set_data(xs, smooth(ys, self.beta))
+    self.eval.set_data(*ev)
+    self.lr.set_data(lx, ly)
+    self.raw.set_marker('o' if len(xs) <= 25 else '')
+    self.lr.set_marker('o' if len(lx) <= 25 else '')
+    self.waiting.set_visible(not xs and not ev[0])
+    shown = tuple(l for l in (self.raw, self.smoothed, self.eval) if len(l.get_xdata()))
+    if shown and shown != self._legend_for:
+        self.ax.legend(handles=list(shown), fontsize=8, loc='upper right')
+    self._legend_for = shown or self._legend_for
+    for a in (self.ax, self.ax_lr): a.set_xlim(0, total or max(xs + ev[0] + lx, default=1))
+    shown_lims = lambda a: a.get_ylim() if self._key else None  # before the first frame: none yet
+    if ys or ev[1]: self.ax.set_ylim(axis_limits(ys + ev[1], shown_lims(self.ax)))
+    if ly or lr: _lr_axis(self.ax_lr, axis_limits(ly + [lr or 0], shown_lims(self.ax_lr), zero=True))
+    else: self.ax_lr.set_title('learning rate', fontsize=9)
+    return self
+LivePlot.update = _plot_update
 
-    def png(self)->bytes:
-        "The frame as PNG bytes: all drawn if the axes changed, else the lines pasted on the kept background"
-        c = self.fig.canvas
-        key = (self.ax.get_ylim(), self.ax_lr.get_ylim(), self.ax.get_xlim(), self.raw.get_marker(),
-               self.lr.get_marker(), self._legend_for, self.waiting.get_visible())
-        if key != self._key:
-            for l in self.lines: l.set_animated(True)  # left out of the full draw, pasted on below
-            c.draw()
-            self._background, self._key = c.copy_from_bbox(self.fig.bbox), key
-        else: c.restore_region(self._background)
-        for l in self.lines: l.axes.draw_artist(l)
-        return _encode(c)
+# %% ../nbs/05_widget.ipynb #9b44374d
+def _plot_png(self:LivePlot)->bytes:
+    "The frame as PNG bytes: all drawn if the axes changed, else the lines pasted on the kept background"
+    c = self.fig.canvas
+    key = (self.ax.get_ylim(), self.ax_lr.get_ylim(), self.ax.get_xlim(), self.raw.get_marker(),
+           self.lr.get_marker(), self._legend_for, self.waiting.get_visible())
+    if key != self._key:
+        for l in self.lines: l.set_animated(True)  # left out of the full draw, pasted on below
+        c.draw()
+        self._background, self._key = c.copy_from_bbox(self.fig.bbox), key
+    else: c.restore_region(self._background)
+    for l in self.lines: l.axes.draw_artist(l)
+    return _encode(c)
+LivePlot.png = _plot_png
 
 # %% ../nbs/05_widget.ipynb #28828c6c
 def plot_history(history:list, # records with 'step' and any of 'loss', 'eval_loss', 'lr'
@@ -312,13 +317,6 @@ def report_html(info:RunInfo|None, # header; None to leave it out
     body = '<body style="font-family:sans-serif;margin:16px">' + '\n'.join(parts) + '</body>'
     return f'<!DOCTYPE html><html>{head}{body}</html>'
 
-# %% ../nbs/05_widget.ipynb #b36b9070
-def in_notebook()->bool:
-    "True when running inside a Jupyter-style kernel (Jupyter, JupyterLab, VS Code, Colab)"
-    ip = sys.modules.get('IPython')
-    shell = ip.get_ipython() if ip else None
-    return shell is not None and getattr(shell, 'kernel', None) is not None
-
 # %% ../nbs/05_widget.ipynb #01ac7d8c
 class Display:
     "What `fit` drives, whatever shows it: the state, the Stop flag, messages, how the run ended"
@@ -356,40 +354,45 @@ class Display:
         "Show the base-vs-tuned comparison"
         self.samples = samples
 
-    def finish(self, outcome:str|None=None, # one of `OUTCOMES`; None: what the state implies
-               step:int|None=None, # global step the run ended at; None: the last snapshot's
-               adapter_dir:str|Path|None=None, # where the adapter was saved
-               error:BaseException|None=None, # the exception that ended the run, if not told yet
-              )->str: # the final line, e.g. 'stopped at step 23 of 60 · 45s'
-        "Settle how the run ended and save the plot at `png_path`"
-        if error is not None and error is not self.exception: self.error(error)
-        if outcome is None:
-            if isinstance(self.exception, KeyboardInterrupt): outcome = 'interrupted'
-            elif self.exception is not None: outcome = 'failed'
-            else: outcome = 'stopped' if self.stop_requested else 'done'
-        s = self.snap
-        step = s.step if step is None else step
-        self.final = final_line(outcome, step, s.total, s.elapsed, self.exception)
-        self.outcome, self.adapter_dir = outcome, adapter_dir
-        if self.png_path:
-            Path(self.png_path).parent.mkdir(parents=True, exist_ok=True)
-            plot = LivePlot().update(self.history, s.total or None, self.info and self.info.lr)
-            Path(self.png_path).write_bytes(plot.png())
-        return self.final
+# %% ../nbs/05_widget.ipynb #aaf7bd43
+def _display_finish(self:Display, outcome:str|None=None, # one of `OUTCOMES`; None: what the state implies
+                    step:int|None=None, # global step the run ended at; None: the last snapshot's
+                    adapter_dir:str|Path|None=None, # where the adapter was saved
+                    error:BaseException|None=None, # the exception that ended the run, if not told yet
+                   )->str: # the final line, e.g. 'stopped at step 23 of 60 · 45s'
+    "Settle how the run ended and save the plot at `png_path`"
+    if error is not None and error is not self.exception: self.error(error)
+    if outcome is None:
+        if isinstance(self.exception, KeyboardInterrupt): outcome = 'interrupted'
+        elif self.exception is not None: outcome = 'failed'
+        else: outcome = 'stopped' if self.stop_requested else 'done'
+    s = self.snap
+    step = s.step if step is None else step
+    self.final = final_line(outcome, step, s.total, s.elapsed, self.exception)
+    self.outcome, self.adapter_dir = outcome, adapter_dir
+    if self.png_path:
+        Path(self.png_path).parent.mkdir(parents=True, exist_ok=True)
+        plot = LivePlot().update(self.history, s.total or None, self.info and self.info.lr)
+        Path(self.png_path).write_bytes(plot.png())
+    return self.final
 
-    def to_html(self)->str:
-        "The final state as a standalone HTML page"
-        log = self.messages + ([f"Adapter saved to {self.adapter_dir}"] if self.adapter_dir else [])
-        return report_html(self.info, self.history, self.samples, snap=self.snap, log=log,
-                           outcome=self.final)
+def _display_to_html(self:Display)->str:
+    "The final state as a standalone HTML page"
+    log = self.messages + ([f"Adapter saved to {self.adapter_dir}"] if self.adapter_dir else [])
+    return report_html(self.info, self.history, self.samples, snap=self.snap, log=log,
+                       outcome=self.final)
 
-    def save_html(self, path:str|Path, # file to write
-                 )->Path: # `path`
-        "Save `to_html()` to `path`"
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(self.to_html(), encoding='utf-8')
-        return p
+def _display_save_html(self:Display, path:str|Path, # file to write
+                       )->Path: # `path`
+    "Save `to_html()` to `path`"
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(self.to_html(), encoding='utf-8')
+    return p
+
+Display.finish = _display_finish
+Display.to_html = _display_to_html
+Display.save_html = _display_save_html
 
 # %% ../nbs/05_widget.ipynb #896421a4
 class ConsoleDisplay(Display):
@@ -427,33 +430,37 @@ class ConsoleDisplay(Display):
         self._cost = max(self._last - t0, 0.7*self._cost)
         return True
 
-    def log(self, msg:str, # what to say
-            level:str='warning', # 'info', 'warning' or 'error'
-           ):
-        "Print a message (on a new line)"
-        super().log(msg, level)
-        if not self.quiet: self._say(('\n' if self.tty else '') + self.messages[-1])
+# %% ../nbs/05_widget.ipynb #d45fd918
+def _console_log(self:ConsoleDisplay, msg:str, # what to say
+                 level:str='warning', # 'info', 'warning' or 'error'
+                ):
+    "Print a message (on a new line)"
+    Display.log(self, msg, level)
+    if not self.quiet: self._say(('\n' if self.tty else '') + self.messages[-1])
 
-    def show_samples(self, samples:list, # `compare` rows
-                    ):
-        "Print the base-vs-tuned comparison"
-        super().show_samples(samples)
-        for r in [] if self.quiet else samples:
-            self._say(f"\n>>> {r.get('prompt')}\n  base : {r.get('base')}\n  tuned: {r.get('tuned')}")
+def _console_show_samples(self:ConsoleDisplay, samples:list, # `compare` rows
+                          ):
+    "Print the base-vs-tuned comparison"
+    Display.show_samples(self, samples)
+    for r in [] if self.quiet else samples:
+        self._say(f"\n>>> {r.get('prompt')}\n  base : {r.get('base')}\n  tuned: {r.get('tuned')}")
 
-    def finish(self, outcome:str|None=None, # one of `OUTCOMES`; None: what the state implies
-               step:int|None=None, # global step the run ended at; None: the last snapshot's
-               adapter_dir:str|Path|None=None, # where the adapter was saved
-               error:BaseException|None=None, # the exception that ended the run, if not told yet
-              )->str: # the final line
-        "Print the final state: last progress line (no ETA), how it ended, the adapter, the plot's file"
-        final = super().finish(outcome, step, adapter_dir, error)
-        self.update(self.snap, self.history, force=True)
-        if self.quiet: return final
-        self._say(('\n' if self.tty else '') + final)
-        if adapter_dir: self._say(f"Adapter saved to {adapter_dir}")
-        if self.png_path: self._say(f"Loss plot saved to {self.png_path}")
-        return final
+def _console_finish(self:ConsoleDisplay, outcome:str|None=None, # one of `OUTCOMES`; None: what the state implies
+                    step:int|None=None, # global step the run ended at; None: the last snapshot's
+                    adapter_dir:str|Path|None=None, # where the adapter was saved
+                    error:BaseException|None=None, # the exception that ended the run, if not told yet
+                   )->str: # the final line
+    "Print the final state: last progress line (no ETA), how it ended, the adapter, the plot's file"
+    final = Display.finish(self, outcome, step, adapter_dir, error)
+    self.update(self.snap, self.history, force=True)
+    if self.quiet: return final
+    self._say(('\n' if self.tty else '') + final)
+    if adapter_dir: self._say(f"Adapter saved to {adapter_dir}")
+    if self.png_path: self._say(f"Loss plot saved to {self.png_path}")
+    return final
+
+ConsoleDisplay.log, ConsoleDisplay.show_samples = _console_log, _console_show_samples
+ConsoleDisplay.finish = _console_finish
 
 # %% ../nbs/05_widget.ipynb #7627c3dd
 class _Ticker:
@@ -529,10 +536,27 @@ class PlotPane:
         return self.costs[-1]
 
 # %% ../nbs/05_widget.ipynb #19032d53
-_ENDINGS = {'done': ('Done', 'success', 'check'), 'stopped': ('Stopped', 'warning', 'stop'),
-            'interrupted': ('Interrupted', 'warning', 'stop'), 'failed': ('Failed', 'danger', 'times')}
-_PATH = 'Adapter saved to <code style="user-select:all;background:#f3f3f3;padding:1px 4px">{}</code>'
+def _build_widgets(d, # the `NotebookDisplay` the widgets belong to
+                   info:RunInfo|None, # its header
+                  ):
+    "The widget's parts, each with a CSS class `fk-…` the browser tests look for, in one `VBox`, `d.box`"
+    import ipywidgets as W
+    d.image, d.bar = d.pane.image, W.IntProgress(value=0, max=1, layout=W.Layout(width='40%'))
+    d.header = W.HTML(f"<b>{_esc(info.summary())}</b>" if info else '')
+    d.status, d.stats = W.HTML('starting…'), W.HTML('')
+    d.hint, d.adapter = W.HTML(''), W.HTML('')
+    d.stop_button = W.Button(description='Stop', button_style='warning', icon='stop',
+                             tooltip='Stop after this step and save the adapter')
+    d.stop_button.on_click(d._on_stop)
+    d.logbox, d.table = W.HTML(''), W.HTML('')
+    d.box = W.VBox([d.header, W.HBox([d.bar, d.status]), d.pane.placeholder, d.image,
+                    W.HBox([d.stats, d.stop_button]), d.hint, d.adapter, d.logbox, d.table])
+    for cls, w in dict(widget=d.box, header=d.header, status=d.status, plot=d.image,
+                       placeholder=d.pane.placeholder, stats=d.stats, stop=d.stop_button,
+                       hint=d.hint, adapter=d.adapter, log=d.logbox, table=d.table).items():
+        w.add_class(f'fk-{cls}')
 
+# %% ../nbs/05_widget.ipynb #2f50dbd0
 class NotebookDisplay(Display):
     "The live widget: header, progress, status, loss/LR plot, speed, memory, Stop, log, base-vs-tuned table"
     def __init__(self, info:RunInfo|None=None, # header
@@ -544,25 +568,10 @@ class NotebookDisplay(Display):
                  max_every:float=5., # maximum seconds between plot redraws while new points come in
                  budget:float=0.015, # share of the time plot redraws may take in the steady state
                 ):
-        import ipywidgets as W
         super().__init__(info, png_path)
         self.tick, self.pane, self._tickers, self._poll, self._busy, self._at = (
             tick, PlotPane(every, max_every, budget), [], None, None, 0.)
-        self.image, self.bar = self.pane.image, W.IntProgress(value=0, max=1, layout=W.Layout(width='40%'))
-        self.header = W.HTML(f"<b>{_esc(info.summary())}</b>" if info else '')
-        self.status, self.stats = W.HTML('starting…'), W.HTML('')
-        self.hint, self.adapter = W.HTML(''), W.HTML('')
-        self.stop_button = W.Button(description='Stop', button_style='warning', icon='stop',
-                                    tooltip='Stop after this step and save the adapter')
-        self.stop_button.on_click(self._on_stop)
-        self.logbox, self.table = W.HTML(''), W.HTML('')
-        self.box = W.VBox([self.header, W.HBox([self.bar, self.status]), self.pane.placeholder, self.image,
-                           W.HBox([self.stats, self.stop_button]), self.hint, self.adapter, self.logbox,
-                           self.table])
-        for cls, w in dict(widget=self.box, header=self.header, status=self.status, plot=self.image,
-                           placeholder=self.pane.placeholder, stats=self.stats, stop=self.stop_button,
-                           hint=self.hint, adapter=self.adapter, log=self.logbox, table=self.table).items():
-            w.add_class(f'fk-{cls}')
+        _build_widgets(self, info)
         if in_notebook(): _connect_stop(self)
         if show and not quiet:
             from IPython.display import display
@@ -582,64 +591,75 @@ class NotebookDisplay(Display):
         if self._poll: self._poll()  # ipykernel 6 + jupyter-ui-poll: deliver a pending click, on this thread
         return False
 
-    def _show_status(self)->float:
-        "Bring the progress bar, status and stats up to date; seconds since the last update"
-        t0, cpu, s = time.monotonic(), time.thread_time(), self.snap
-        self.bar.max, self.bar.value = max(s.total, 1), min(s.step, max(s.total, 1))
-        stopping = self.stop_requested and self.outcome is None
-        if stopping: self._on_stop()
-        text = f"{s.step}/{s.total} · stopping after this step…" if stopping else status_line(s, t0 - self._at)
-        text = self.final or text
-        self.status.value = _esc(text)
-        self.stats.value = f'<span style="white-space:nowrap">{_esc(stats_line(s))}&nbsp;&nbsp;</span>'
-        if self._busy and self.outcome is None: self._busy()  # JupyterLab 4.6 + ipykernel 7: see internals
-        self.draw_seconds += time.thread_time() - cpu
-        return t0 - self._at
-
-    def _show_plot(self, now:bool=False)->float:
-        "Draw the plot if it is due (or `now`); seconds since the last update"
-        t = time.monotonic()
-        if now or self.pane.due(self.history, t):
-            lr = self.info and self.info.lr
-            self.draw_seconds += self.pane.draw(self.history, self.snap.total or None, lr)
-        self.draws = len(self.pane.costs)
-        return t - self._at
-
     def _on_stop(self, _=None):
         "A click on Stop: ask `fit` to stop after this step"
         self.stop_requested = True
         if self.outcome is None: self.stop_button.description, self.stop_button.disabled = 'Stopping…', True
 
-    def log(self, msg:str, # what to say
+# %% ../nbs/05_widget.ipynb #b196e659
+def _nb_show_status(self:NotebookDisplay)->float:
+    "Bring the progress bar, status and stats up to date; seconds since the last update"
+    t0, cpu, s = time.monotonic(), time.thread_time(), self.snap
+    self.bar.max, self.bar.value = max(s.total, 1), min(s.step, max(s.total, 1))
+    stopping = self.stop_requested and self.outcome is None
+    if stopping: self._on_stop()
+    text = f"{s.step}/{s.total} · stopping after this step…" if stopping else status_line(s, t0 - self._at)
+    text = self.final or text
+    self.status.value = _esc(text)
+    self.stats.value = f'<span style="white-space:nowrap">{_esc(stats_line(s))}&nbsp;&nbsp;</span>'
+    if self._busy and self.outcome is None: self._busy()  # JupyterLab 4.6 + ipykernel 7: see internals
+    self.draw_seconds += time.thread_time() - cpu
+    return t0 - self._at
+
+def _nb_show_plot(self:NotebookDisplay, now:bool=False, # draw even if not due
+                 )->float:
+    "Draw the plot if it is due (or `now`); seconds since the last update"
+    t = time.monotonic()
+    if now or self.pane.due(self.history, t):
+        lr = self.info and self.info.lr
+        self.draw_seconds += self.pane.draw(self.history, self.snap.total or None, lr)
+    self.draws = len(self.pane.costs)
+    return t - self._at
+
+NotebookDisplay._show_status, NotebookDisplay._show_plot = _nb_show_status, _nb_show_plot
+
+# %% ../nbs/05_widget.ipynb #aa9f1480
+_ENDINGS = {'done': ('Done', 'success', 'check'), 'stopped': ('Stopped', 'warning', 'stop'),
+            'interrupted': ('Interrupted', 'warning', 'stop'), 'failed': ('Failed', 'danger', 'times')}
+_PATH = 'Adapter saved to <code style="user-select:all;background:#f3f3f3;padding:1px 4px">{}</code>'
+
+def _nb_log(self:NotebookDisplay, msg:str, # what to say
             level:str='warning', # 'info', 'warning' or 'error'
            ):
-        "Add a message to the widget's log"
-        super().log(msg, level)
-        color = {'error': '#a33', 'warning': '#a60'}.get(level, '#555')
-        style = f'color:{color};margin:2px;white-space:pre-wrap'
-        self.logbox.value += f'<pre style="{style}">{_esc(self.messages[-1])}</pre>'
+    "Add a message to the widget's log"
+    Display.log(self, msg, level)
+    color = {'error': '#a33', 'warning': '#a60'}.get(level, '#555')
+    style = f'color:{color};margin:2px;white-space:pre-wrap'
+    self.logbox.value += f'<pre style="{style}">{_esc(self.messages[-1])}</pre>'
 
-    def show_samples(self, samples:list, # `compare` rows
+def _nb_show_samples(self:NotebookDisplay, samples:list, # `compare` rows
                     ):
-        "Show the base-vs-tuned table under the plot"
-        super().show_samples(samples)
-        self.table.value = '<b>Base vs tuned</b>' + samples_html(samples)
+    "Show the base-vs-tuned table under the plot"
+    Display.show_samples(self, samples)
+    self.table.value = '<b>Base vs tuned</b>' + samples_html(samples)
 
-    def finish(self, outcome:str|None=None, # one of `OUTCOMES`; None: what the state implies
+def _nb_finish(self:NotebookDisplay, outcome:str|None=None, # one of `OUTCOMES`; None: what the state implies
                step:int|None=None, # global step the run ended at; None: the last snapshot's
                adapter_dir:str|Path|None=None, # where the adapter was saved, shown as a line to copy
                error:BaseException|None=None, # the exception that ended the run, if not told yet
               )->str: # the final line
-        "The final state: how the run ended, the button disabled with that label, the adapter; no ETA"
-        for t in self._tickers: t.stop()
-        final = super().finish(outcome, step, adapter_dir, error)
-        label, style, icon = _ENDINGS[self.outcome]
-        b, self.bar.bar_style, self.hint.value = self.stop_button, style, ''
-        b.description, b.disabled, b.button_style, b.icon, b.tooltip = label, True, style, icon, final
-        if adapter_dir: self.adapter.value = _PATH.format(_esc(adapter_dir))
-        self._show_plot(now=True)
-        self._show_status()
-        return final
+    "The final state: how the run ended, the button disabled with that label, the adapter; no ETA"
+    for t in self._tickers: t.stop()
+    final = Display.finish(self, outcome, step, adapter_dir, error)
+    label, style, icon = _ENDINGS[self.outcome]
+    b, self.bar.bar_style, self.hint.value = self.stop_button, style, ''
+    b.description, b.disabled, b.button_style, b.icon, b.tooltip = label, True, style, icon, final
+    if adapter_dir: self.adapter.value = _PATH.format(_esc(adapter_dir))
+    self._show_plot(now=True)
+    self._show_status()
+    return final
+
+NotebookDisplay.log, NotebookDisplay.show_samples, NotebookDisplay.finish = _nb_log, _nb_show_samples, _nb_finish
 
 # %% ../nbs/05_widget.ipynb #b2f10857
 def make_display(info:RunInfo|None=None, # header

@@ -7,10 +7,13 @@ Per module (the code exported from nbs/), it prints
 - line length of the exported code: median and 90th percentile (non-blank lines), the share over 120 characters
   outside regex/string tables, the longest line;
 - statements chained with `;` (counted as real tokens, not inside strings);
-- public parameters without a docments comment (nbdev renders those rows blank);
+- public parameters without a docments comment (nbdev renders those rows blank); a `**kwargs` counts as documented
+  when its comment says where the arguments go (here or in the function it was delegated from);
 - cells that keep an output (what the rendered docs show).
+
+tests/test_docs.py asserts the targets on every module notebook with these functions.
 """
-import dataclasses, io, json, statistics, sys, tokenize, importlib, inspect
+import dataclasses, io, json, re, statistics, sys, tokenize, importlib, inspect
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +38,16 @@ def table_line(line:str)->bool:
     s = line.strip()
     return s.startswith(('r"', "r'", 're.compile', '"', "'")) or 're.compile(' in s or s.count("'") + s.count('"') >= 6
 
+def exported_lines(path:Path)->list:
+    "Non-blank lines of `path`'s exported cells (directive lines left out)"
+    nb = json.loads(path.read_text(encoding='utf-8'))
+    exp = [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code' and is_export(''.join(c['source']))]
+    return [l for s in exp for l in s.splitlines()[1:] if l.strip()]
+
+def long_lines(path:Path, limit:int=120)->list:
+    "Exported lines of `path` over `limit` characters that are not regex/string table lines"
+    return [l for l in exported_lines(path) if len(l) > limit and not table_line(l)]
+
 def notebook_stats(path:Path)->dict:
     nb = json.loads(path.read_text(encoding='utf-8'))
     cells = nb['cells']
@@ -53,8 +66,19 @@ def notebook_stats(path:Path)->dict:
                 longest_line=lens[-1], semicolons=sum(semicolons('\n'.join(s.splitlines()[1:])) for s in exp),
                 outputs=sum(bool(c.get('outputs')) for c in cells if c['cell_type'] == 'code'))
 
+def kwargs_comment(target, name:str)->bool:
+    """Whether `**name` carries a docments comment saying where the keyword arguments go: in `target`'s source, or
+    in the function a delegating decorator took it from (`__delwrap__`, as fastcore's `delegates` sets it)"""
+    for f in (target, getattr(target, '__delwrap__', None)):
+        if f is None: continue
+        try: src = inspect.getsource(f)
+        except (TypeError, OSError): continue
+        if re.search(rf'\*\*{name}\b[^#\n]*#\s*\S', src): return True
+    return False
+
 def undocumented(modname:str)->list:
-    "`module.function(param)` for each public parameter with no docments comment"
+    """`module.function(param)` for each public parameter with no docments comment. A `**kwargs` counts as documented
+    when its own comment says where the arguments go; `@delegates` replaces it by the documented parameters it forwards to"""
     from fastcore.docments import docments
     mod = importlib.import_module(f"finetune_kit.{modname}")
     out = []
@@ -68,8 +92,9 @@ def undocumented(modname:str)->list:
         else: target = obj
         try: sig, docs = inspect.signature(target), docments(target, full=True)
         except (TypeError, ValueError, OSError): continue
-        for p in sig.parameters:
+        for p, prm in sig.parameters.items():
             if p in ('self', 'cls'): continue
+            if prm.kind == prm.VAR_KEYWORD and kwargs_comment(target, p): continue
             if not (docs.get(p) or {}).get('docment'): out.append(f"{name}({p})")
     return out
 

@@ -1,5 +1,5 @@
 "Tests for finetune_kit.models that don't belong in the notebook: cache atomicity, missing package, dtype choice."
-import os, importlib.util
+import os, sys, importlib.util
 from pathlib import Path
 from unittest import mock
 import pytest, torch
@@ -44,3 +44,34 @@ def test_cpu_and_explicit_dtype():
         assert models.pick_device().dtype == torch.float32
         assert models.pick_device(dtype='bfloat16').dtype == torch.bfloat16
         with pytest.raises(ValueError, match='not a torch dtype'): models.pick_device(dtype='float17')
+
+# bitsandbytes' "kernels" hint (finetune_kit/__init__.py filters it; nothing else of bitsandbytes' is silenced)
+KERNELS_HINT = 'Failed to load CPU gemm_4bit_forward from kernels-community'
+
+def _stderr_of(code:str)->str:
+    import subprocess
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300).stderr
+
+def test_bnb_kernels_hint_is_filtered():
+    import logging, finetune_kit
+    log, seen = logging.getLogger('bitsandbytes.backends.cpu.ops'), []
+    top = logging.getLogger('bitsandbytes')  # every bitsandbytes logger propagates to it
+    class Keep(logging.Handler):
+        def emit(self, record): seen.append(record.getMessage())
+    h = Keep()
+    top.addHandler(h)
+    try:
+        log.warning(KERNELS_HINT + ": %s. Please make sure you already `pip install kernels`", "No module named 'kernels'")
+        log.warning("gemv_4bit: falling back to the reference implementation")  # another message of the same logger
+        logging.getLogger('bitsandbytes.cextension').warning("bitsandbytes was compiled without GPU support.")
+    finally: top.removeHandler(h)
+    assert seen == ["gemv_4bit: falling back to the reference implementation",
+                    "bitsandbytes was compiled without GPU support."], seen
+    assert _stderr_of('import finetune_kit.adapters').count(KERNELS_HINT) == 0
+
+def test_bnb_kernels_hint_without_the_filter():
+    "The check above can fail: on a CPU where bitsandbytes logs the hint, a bare import shows it"
+    from bitsandbytes.functional import has_avx512bf16
+    if importlib.util.find_spec('kernels') is not None or not has_avx512bf16():
+        pytest.skip("bitsandbytes logs the kernels hint only on AVX512-BF16 CPUs without the `kernels` package")
+    assert KERNELS_HINT in _stderr_of('import bitsandbytes')

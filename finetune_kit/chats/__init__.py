@@ -24,11 +24,12 @@ from .discord import *
 from .instagram import *
 
 # %% ../../nbs/01_chats/00_chats.ipynb #a95c81e4
-_all_ = ['Turn', 'Chat', 'ChatParseError', 'FileStats', 'Report', 'Chats', 'fix_mojibake', 'assign_me', 'sample_data',
-         'read_messenger', 'MessengerOptions', 'MESSENGER_NOTICES', 'read_whatsapp', 'WhatsAppOptions',
-         'read_telegram', 'TelegramOptions', 'read_whisperx', 'WhisperXOptions', 'write_conversation_json',
+_all_ = ['Turn', 'Chat', 'ChatParseError', 'FileStats', 'Report', 'Chats', 'fix_mojibake',
+         'assign_me', 'sample_data', 'read_messenger', 'MessengerOptions', 'MESSENGER_NOTICES',
+         'read_whatsapp', 'WhatsAppOptions', 'read_telegram', 'TelegramOptions',
+         'read_whisperx', 'WhisperXOptions', 'write_conversation_json',
          'read_sharegpt', 'read_openai', 'read_alpaca', 'write_sharegpt', 'write_openai',
          'detect_format', 'load_chats', 'ChatFormat', 'register_format', 'FORMATS',
          'pipe_join', 'split_sessions', 'chat_pairs', 'Pairs', 'redact',
-         'read_discord', 'DiscordOptions', 'read_instagram', 'InstagramOptions', 'INSTAGRAM_NOTICES',
-         'instagram_notice', 'meta_app']
+         'read_discord', 'DiscordOptions', 'read_instagram', 'InstagramOptions',
+         'INSTAGRAM_NOTICES', 'instagram_notice', 'meta_app']

@@ -313,7 +313,8 @@ def load_json(path,                   # JSON file
     "Parse the JSON file at `path`; errors name the line and column"
     return parse_json(read_text(path), path, st)
 
-def split_lines(text:str)->list: # text with `\n` line ends
+def split_lines(text:str, # text with `\n` line ends
+               )->list:   # its lines
     "`text` split on `\\n` only"
     return text.split('\n')
 

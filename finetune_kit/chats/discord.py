@@ -38,7 +38,8 @@ def _tz(tz):
     if tz == 'UTC': return _UTC
     if isinstance(tz, tzinfo): return tz
     try: return ZoneInfo(tz)
-    except Exception: raise ValueError(f"tz={tz!r} is not a time zone; use e.g. 'Europe/Paris'") from None
+    except Exception:
+        raise ValueError(f"tz={tz!r} is not a time zone; use e.g. 'Europe/Paris'") from None
 
 # %% ../../nbs/01_chats/09_discord.ipynb #6ba02f26
 _FRACTION = re.compile(r'(\.\d+)(?=[+-]\d\d:\d\d$|$)')
@@ -150,7 +151,8 @@ def _author(a:dict, ch:_Channel)->tuple:
 def _dc_message(m, ch:_Channel)->Turn|None:
     "One JSON message to a `Turn`, or None after counting why not (calls and system messages: events)"
     st = ch.st
-    if m.__class__ is not dict or m.get('author').__class__ is not dict: return _count(st, 'malformed')
+    if m.__class__ is not dict or m.get('author').__class__ is not dict:
+        return _count(st, 'malformed')
     when = _iso(m.get('timestamp'))
     if when is None: return _count(st, 'bad_timestamp')
     when = when.astimezone(timezone.utc) if when.tzinfo else _utc(when, ch.opts.tz, st)
@@ -158,7 +160,8 @@ def _dc_message(m, ch:_Channel)->Turn|None:
     if c.__class__ is not str: c = ''
     speaker, bot = _author(m['author'], ch)
     if kind != 'text':
-        if kind in ('call', 'system'): ch.events.append({'time': when, 'kind': m.get('type'), 'text': c})
+        if kind in ('call', 'system'):
+            ch.events.append({'time': when, 'kind': m.get('type'), 'text': c})
         return _count(st, kind)
     if bot and not ch.opts.keep_bots: return _count(st, 'bot')
     if (why := _skip_reason(m, c, ch.opts)): return _count(st, why)
@@ -175,7 +178,8 @@ _URL_ONLY = re.compile(r'(?:https?://|www\.)\S+$')
 def _skip_reason(m:dict, c:str, opts:DiscordOptions)->str|None:
     "Why a person's message is not training text: forwarded, no text (attachments, a sticker, embeds), a bare link"
     ref = m.get('reference')
-    if 'forwardedMessage' in m or (ref.__class__ is dict and ref.get('type') == 'Forward'): return 'forwarded'
+    if 'forwardedMessage' in m or (ref.__class__ is dict and ref.get('type') == 'Forward'):
+        return 'forwarded'
     if not c or c.isspace():
         return 'attachment_only' if m.get('attachments') else 'sticker' if m.get('stickers') else \
                'embed_only' if m.get('embeds') else 'empty'
@@ -243,7 +247,8 @@ def _check_shape(msgs:list, path):
     sample = [m for m in msgs[:50] if isinstance(m, dict)]
     if not sample or any('author' in m and 'timestamp' in m for m in sample): return
     keys = sorted(set().union(*(m.keys() for m in sample)))[:8]
-    raise ChatParseError(path, 'messages', f"messages have none of DiscordChatExporter's keys (they have {keys})",
+    raise ChatParseError(path, 'messages', "messages have none of DiscordChatExporter's keys (they "
+                                           f"have {keys})",
                          "messages with 'id', 'type', 'timestamp', 'content' and 'author'")
 
 # %% ../../nbs/01_chats/09_discord.ipynb #484adaf0
@@ -255,7 +260,8 @@ def _csv_rows(path:Path)->list:
     try:
         header = next(reader, None)
         if header != _HEADER:
-            raise ChatParseError(path, 'line 1', f"header {','.join(header or [])[:80]!r} is not DiscordChatExporter's",
+            raise ChatParseError(path, 'line 1', f"header {','.join(header or [])[:80]!r} is not "
+                                                 "DiscordChatExporter's",
                                  ','.join(_HEADER))
         return list(reader)
     except csv.Error as e:
@@ -300,11 +306,12 @@ def _csv_part(path:Path, opts:DiscordOptions, ctx:ReadContext)->_Part:
     events = []
     turns = [t for r in rows if (t := _csv_row(r, order, opts, st, events))]
     if rows and st.skipped['bad_timestamp'] == len(rows):
-        raise ChatParseError(path, 'line 2', f"date {rows[0][2]!r} is in no format DiscordChatExporter writes",
+        raise ChatParseError(path, 'line 2', f"date {rows[0][2]!r} is in no format "
+                                             "DiscordChatExporter writes",
                              "ISO 8601, epoch seconds, or a short date and time", "Export the channel as JSON")
     if st.notes['local_time'] and opts.tz is _UTC:
-        ctx.report.warn(f"{name}: dates without a time zone, read as UTC; pass tz='Area/City' (the exporting "
-                        "computer's)")
+        ctx.report.warn(f"{name}: dates without a time zone, read as UTC; pass tz='Area/City' (the "
+                        "exporting computer's)")
     m = _FILE_NAME.fullmatch(path.stem)
     title = m['title'] if m else path.stem
     people = list(dict.fromkeys(r[1] or 'Deleted User' for r in rows if len(r) == 6))
@@ -397,4 +404,5 @@ def _sniff_json(obj)->bool:
            and isinstance(obj.get('messages'), list)
 
 register_format(ChatFormat('discord', _parse, _sniff, DiscordOptions, sniff_json=_sniff_json, rank=30,
-                           expected="a DiscordChatExporter export (JSON, or CSV starting AuthorID,Author,Date)"))
+                           expected="a DiscordChatExporter export (JSON, or CSV starting "
+                                    "AuthorID,Author,Date)"))

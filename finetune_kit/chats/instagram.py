@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from .core import *
-from .messenger import _threads, _thread_file, _dedupe, _chat, _by_time, _MSG_HTML, _factored
+from .messenger import (_threads, _thread_file, _dedupe, _chat, _by_time, _MSG_HTML,
+                                          _factored)
 
 # %% ../../nbs/01_chats/10_instagram.ipynb #8858c494
 @dataclass
@@ -19,8 +20,9 @@ class InstagramOptions:
     "Options of `read_instagram`"
     drop_urls:bool=True   # skip messages that are only a link (counted as `bare_url`)
 
-_EXPECTED = ("Instagram's JSON download: your_instagram_activity/messages/inbox/<user>_<id>/message_1.json "
-             "(older: messages/inbox/..., or one messages.json before December 2020)")
+_EXPECTED = ("Instagram's JSON download: "
+             "your_instagram_activity/messages/inbox/<user>_<id>/message_1.json (older: "
+             "messages/inbox/..., or one messages.json before December 2020)")
 
 def read_instagram(path,                # the unzipped download, any folder in it, or one thread file
                    me:str|None=None,    # your name as in the export; None: by the `me` rule
@@ -33,7 +35,8 @@ def read_instagram(path,                # the unzipped download, any folder in i
     report = Report('read_instagram', root=path if path.is_dir() else path.parent)
     ctx = ReadContext(report, errors, explicit=path.is_file())
     files = [path] if path.is_file() else _own_files(path, report)
-    if not files: raise ChatParseError(path, None, "no Instagram thread files in this folder", _EXPECTED)
+    if not files:
+        raise ChatParseError(path, None, "no Instagram thread files in this folder", _EXPECTED)
     with no_gc(): chats = _parse(files, InstagramOptions(drop_urls), ctx)
     for c in chats: c.meta.setdefault('format', 'instagram')
     assign_me(chats, report, me, path, strict=errors == 'raise')
@@ -75,7 +78,8 @@ _NOTICES = _compile(INSTAGRAM_NOTICES)
 
 def _hinted(c:str)->bool:
     "Does `c` hold a word that every notice of the table has? (a cheap test before the patterns)"
-    return 'story' in c or 'call' in c or 'chat' in c or 'ended' in c or 'poll' in c or 'nickname' in c or            'publication' in c or 'profil' in c
+    return ('story' in c or 'call' in c or 'chat' in c or 'ended' in c or 'poll' in c or 'nickname' in c
+            or 'publication' in c or 'profil' in c)
 
 def instagram_notice(c:str,          # a message's text
                     )->str|None:     # 'story_share', 'story_notice', 'call', 'poll', ... or None
@@ -166,7 +170,8 @@ def _reason_2020(m:dict, opts:InstagramOptions)->str|None:
 
 def _message_2020(m, opts:InstagramOptions, st:FileStats, events:list)->Turn|None:
     "One pre-2020 message to a `Turn`, or None after counting why not"
-    if not isinstance(m, dict) or not isinstance(m.get('sender'), str): return _count(st, 'malformed')
+    if not isinstance(m, dict) or not isinstance(m.get('sender'), str):
+        return _count(st, 'malformed')
     if (when := _time(m.get('created_at'))) is None: return _count(st, 'bad_timestamp')
     if (why := _reason_2020(m, opts)) in ('call', 'system'):
         events.append({'time': when, 'kind': why, 'text': m.get('video_call_action') or m.get('action')})
@@ -183,7 +188,8 @@ def _owner_2020(path:Path)->str|None:
     "The exporter's username, from the profile.json beside messages.json"
     try: prof = json.loads((path.parent/'profile.json').read_text(encoding='utf-8'))
     except (OSError, ValueError): return None
-    return prof.get('username') if isinstance(prof, dict) and isinstance(prof.get('username'), str) else None
+    name = prof.get('username') if isinstance(prof, dict) else None
+    return name if isinstance(name, str) else None
 
 def _read_2020(path:Path, opts:InstagramOptions, ctx:ReadContext)->list:
     "The conversations of a pre-December-2020 messages.json as `Chat`s, one report row each"
@@ -197,7 +203,8 @@ def _read_2020(path:Path, opts:InstagramOptions, ctx:ReadContext)->list:
             raise ChatParseError(path, f"item {i}", "not an Instagram conversation", "{'participants', 'conversation'}")
         st, events = ctx.report.file(f"{path}#[{i}]"), []
         st.read += len(conv['conversation'])
-        turns = sorted((t for m in conv['conversation'] if (t := _message_2020(m, opts, st, events))), key=_by_time)
+        turns = sorted((t for m in conv['conversation'] if (t := _message_2020(m, opts, st, events))),
+                       key=_by_time)
         ps = [p for p in conv.get('participants') or [] if isinstance(p, str)]
         if not turns: continue
         meta = {'provenance': 'instagram_2020', 'app': 'instagram', 'events': sorted(events, key=lambda e: e['time']),
@@ -229,8 +236,9 @@ def _note_assumed(unmarked:list, ctx:ReadContext):
     "Thread files that don't say Instagram, read as Instagram: noted in their rows and warned about once"
     unmarked = [f for f in unmarked if fs_text(str(f)) in ctx.report.files]
     for f in unmarked: ctx.report.file(f).notes['assumed_instagram'] += 1
-    if unmarked: ctx.report.warn(f"{len(unmarked)} thread files have nothing that says Instagram or Facebook; "
-                                 "read as Instagram (read_messenger would read them as Messenger)")
+    if unmarked: ctx.report.warn(f"{len(unmarked)} thread files have nothing that says Instagram or "
+                                 "Facebook; read as Instagram (read_messenger would read them as "
+                                 "Messenger)")
 
 # %% ../../nbs/01_chats/10_instagram.ipynb #03143f2b
 def _own_files(folder:Path, report:Report)->list:
@@ -240,7 +248,8 @@ def _own_files(folder:Path, report:Report)->list:
         head = head_text(f)
         if _sniff(f, head): out.append(f)
         elif not fb(f, head): report.ignore(f, 'not_instagram')
-        elif meta_app(f, head) == 'facebook': report.ignore(f, 'facebook_download: read it with read_messenger')
+        elif meta_app(f, head) == 'facebook':
+            report.ignore(f, 'facebook_download: read it with read_messenger')
         else: out.append(f)
     return out
 
@@ -250,7 +259,8 @@ def _sniff(path:Path, head:str|None)->bool:
     return _is_2020(head) or (FORMATS['messenger'].sniff(path, head) and meta_app(path, head) == 'instagram')
 
 def _sniff_json(obj)->bool:
-    return isinstance(obj, list) and bool(obj) and all(isinstance(c, dict) and 'conversation' in c for c in obj[:5])
+    return (isinstance(obj, list) and bool(obj)
+            and all(isinstance(c, dict) and 'conversation' in c for c in obj[:5]))
 
 register_format(ChatFormat('instagram', _parse, _sniff, InstagramOptions, sniff_json=_sniff_json, rank=39,
                            expected=_EXPECTED))
