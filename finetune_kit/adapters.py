@@ -6,8 +6,8 @@
 __all__ = ['GPU_MEMORY_GB', 'GPU_DTYPE', 'METHODS', 'GB', 'KNOWN_SIZES', 'FULL_PARAMETER_OPTIMIZERS', 'lora_config', 'lora',
            'adalora_config', 'adalora', 'AdaLoraCallback', 'is_adalora', 'adalora_ranks', 'pruned_ranks',
            'allow_pruned', 'qlora_config', 'qlora', 'MemoryEstimate', 'estimate_memory', 'known_config', 'memory_table',
-           'check_config', 'save_adapter', 'load_adapter', 'merge', 'safetensors_problem', 'find_targets', 'task_type',
-           'peft_compat', 'peft_model', 'checkpointing_on', 'set_checkpointing']
+           'check_config', 'save_adapter', 'load_adapter', 'merge', 'find_targets', 'task_type', 'peft_compat',
+           'peft_model', 'checkpointing_on', 'set_checkpointing']
 
 # %% ../nbs/04_adapters.ipynb #ffa2684f
 import inspect, json, math, re, warnings
@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from transformers import TrainerCallback
 from .models import load_model, pick_device, supports_bf16, default_checkpoint
-from .models import is_seq2seq, quiet_transformers
+from .models import is_seq2seq, quiet_transformers, safetensors_problem
 
 # %% ../nbs/04_adapters.ipynb #801697a6
 def _delegates(to, but:tuple=()):
@@ -472,21 +472,6 @@ def merge(model, # a PeftModel (LoRA, AdaLoRA or QLoRA); consumed
     if dtype is not None: merged = merged.to(dtype)
     if checkpointing_on(merged): set_checkpointing(merged, False)
     return merged.eval()
-
-def safetensors_problem(path, # a `.safetensors` file
-                       )->str|None: # why it can't be read in full, or None when it is complete
-    "Check the header and size of a safetensors file without loading it: a cut-short write shows"
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        with open(p, 'rb') as f:
-            head = f.read(8)
-            n = int.from_bytes(head, 'little') if len(head) == 8 else -1
-            if n < 0 or n > size - 8: return f"truncated: {size:,} bytes, too short for its header"
-            meta = json.loads(f.read(n))
-    except (OSError, ValueError) as e: return f"unreadable ({e})"
-    end = max((v['data_offsets'][1] for k, v in meta.items() if k != '__metadata__'), default=0)
-    return None if size == 8 + n + end else f"truncated: {size:,} of {8 + n + end:,} bytes"
 
 # %% ../nbs/04_adapters.ipynb #dc91e996
 def find_targets(model:nn.Module, # a transformers model (also on the `meta` device, or 4-bit)

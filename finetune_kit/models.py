@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'INSTALL_DEFAULT', 'DevicePlan', 'supports_bf16', 'pick_device', 'default_gguf',
            'cache_dir', 'model_label', 'is_seq2seq', 'load_model', 'ask', 'tiny_model', 'in_notebook',
-           'quiet_transformers', 'default_checkpoint']
+           'quiet_transformers', 'safetensors_problem', 'default_checkpoint']
 
 # %% ../nbs/00_models.ipynb #5fa29a0f
-import os, sys, time, shutil, tempfile, hashlib, contextlib, warnings, logging
+import os, sys, json, time, shutil, tempfile, hashlib, contextlib, warnings, logging
 import importlib.util, importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,6 +213,36 @@ def quiet_transformers():
         hf_logging.set_verbosity(level)
         hf_logging.enable_progress_bar()
 
+# %% ../nbs/00_models.ipynb #b1c2d3e5
+def safetensors_problem(path, # a `.safetensors` file
+                       )->str|None: # why it can't be read in full, or None when it is complete
+    "Check the header and size of a safetensors file without loading it: a cut-short write shows"
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        with open(p, 'rb') as f:
+            head = f.read(8)
+            n = int.from_bytes(head, 'little') if len(head) == 8 else -1
+            if n < 0 or n > size - 8: return f"truncated: {size:,} bytes, too short for its header"
+            meta = json.loads(f.read(n))
+        end = max((v['data_offsets'][1] for k, v in meta.items() if k != '__metadata__'), default=0)
+    except (OSError, ValueError) as e: return f"unreadable ({e})"
+    except (KeyError, TypeError, AttributeError, IndexError):  # JSON, but not a safetensors header
+        return "unreadable (its header is not a safetensors header)"
+    return None if size == 8 + n + end else f"truncated: {size:,} of {8 + n + end:,} bytes"
+
+def _cache_problem(folder:Path, # a converted default-model folder
+                  )->str|None: # what is wrong with it, or None
+    "Why the cached checkpoint in `folder` can't be used (a missing or damaged file), or None"
+    for name in ('config.json', 'tokenizer_config.json', 'tokenizer.json', 'model.safetensors'):
+        f = folder/name
+        if not f.exists(): return f"{name} is missing"
+        if name.endswith('.json'):
+            try: json.loads(f.read_text(encoding='utf-8'))
+            except (OSError, ValueError) as e: return f"{name} is not valid JSON ({e})"
+    why = safetensors_problem(folder/'model.safetensors')
+    return f"model.safetensors is {why}" if why else None
+
 # %% ../nbs/00_models.ipynb #6aebe2b7
 def _convert_gguf(gguf:Path, # the default model's GGUF file
                  )->tuple: # (model, tokenizer), dequantised to plain fp32
@@ -233,7 +263,14 @@ def default_checkpoint(quiet:bool=False, # don't print progress
     "Folder of the default model as a safetensors checkpoint, converting from GGUF on first use"
     gguf = default_gguf()
     target = cache_dir()/f"SmolLM2-135M-Instruct-{_fingerprint(gguf)}"
-    if (target/'config.json').exists() and (target/'model.safetensors').exists(): return target
+    if target.exists():
+        why = _cache_problem(target)
+        if why is None: return target
+        warnings.warn(f"The cached default model in {target} is damaged ({why}): converting it again")
+        aside = target.with_name(f"{target.name}.damaged-{os.getpid()}")
+        try: os.replace(target, aside)
+        except OSError: pass  # another process moved it first
+        shutil.rmtree(aside, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not quiet:
         print(f"Converting {gguf.name} to a safetensors cache in {target} (once, ~25 s)...", flush=True)
@@ -246,7 +283,7 @@ def default_checkpoint(quiet:bool=False, # don't print progress
             tok.save_pretrained(tmp)
         try: os.replace(tmp, target)
         except OSError:  # another process won the race: its complete copy is already in place
-            if not (target/'config.json').exists(): raise
+            if _cache_problem(target): raise
     finally: shutil.rmtree(tmp, ignore_errors=True)
     if not quiet: print(f"Cached in {time.time()-t0:.0f} s.")
     return target

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from transformers import Trainer, TrainingArguments, TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
-from .models import pick_device, model_label
+from .models import pick_device, model_label, safetensors_problem
 from .widget import RunInfo, Snapshot, make_display, report_html, plot_history
 from .tokens import Collator, check_labels, position_limit
-from .adapters import is_adalora, AdaLoraCallback, estimate_memory, safetensors_problem, allow_pruned
+from .adapters import is_adalora, AdaLoraCallback, estimate_memory, allow_pruned
 
 # %% ../nbs/06_train.ipynb #b12abdd8
 def fit(model, # a PeftModel (adapter attached), e.g. from finetune_kit.adapters

@@ -75,3 +75,33 @@ def test_bnb_kernels_hint_without_the_filter():
     if importlib.util.find_spec('kernels') is not None or not has_avx512bf16():
         pytest.skip("bitsandbytes logs the kernels hint only on AVX512-BF16 CPUs without the `kernels` package")
     assert KERNELS_HINT in _stderr_of('import bitsandbytes')
+
+
+@pytest.mark.parametrize('damage', ['truncate_weights', 'garble_config', 'drop_tokenizer', 'garble_header'])
+def test_a_damaged_default_cache_is_said_and_converted_again(tmp_path, monkeypatch, damage):
+    "A cut-short or edited cache folder is never handed to from_pretrained: a warning names it, and it is rebuilt"
+    import shutil
+    from finetune_kit import models as M
+    good = M.default_checkpoint(quiet=True)
+    monkeypatch.setenv('FINETUNE_KIT_CACHE', str(tmp_path))
+    copy = tmp_path/good.name
+    shutil.copytree(good, copy)
+    assert M.default_checkpoint(quiet=True) == copy and M._cache_problem(copy) is None   # intact: used as it is
+    w = copy/'model.safetensors'
+    if damage == 'truncate_weights': w.write_bytes(w.read_bytes()[:w.stat().st_size // 3])
+    if damage == 'garble_config': (copy/'config.json').write_text('{"architectures": ["Llama')
+    if damage == 'drop_tokenizer': (copy/'tokenizer.json').unlink()
+    if damage == 'garble_header': w.write_bytes((20).to_bytes(8, 'little') + b'{"a": [1, 2, 3], "b"}' + bytes(64))
+    assert M._cache_problem(copy)
+    conversions = []
+    def convert(gguf):
+        conversions.append(gguf)
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        return AutoModelForCausalLM.from_pretrained(good), AutoTokenizer.from_pretrained(good)
+    monkeypatch.setattr(M, '_convert_gguf', convert)
+    with pytest.warns(UserWarning, match=r'cached default model in .* is damaged \(.*\): converting it again'):
+        again = M.default_checkpoint(quiet=True)
+    assert again == copy and len(conversions) == 1 and M._cache_problem(again) is None
+    assert not list(tmp_path.glob('*.damaged-*')) and not list(tmp_path.glob('*.tmp-*'))
+    model, tok = M.load_model(quiet=True)
+    assert tok.decode(model.generate(**tok('Hi', return_tensors='pt'), max_new_tokens=2, do_sample=False)[0])
