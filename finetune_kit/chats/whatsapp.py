@@ -94,6 +94,7 @@ def _wa_order(dates)->tuple:
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #324ce755
 _WA_E2E = re.compile(r'(?:Messages and calls are end-to-end encrypted'
                      r'|Messages to this group are now secured with end-to-end encryption'
+                     r'|Messages to this chat and calls are now secured with end-to-end encryption'
                      r'|Los mensajes y las llamadas están cifrados de extremo a extremo'
                      r'|As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta'
                      r'|Les messages et les appels sont chiffrés de bout en bout'
@@ -113,14 +114,14 @@ _WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Multimedia omitido
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #0eea63b7
 _WA_FILE = re.compile(r'(.+?) \((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado'
                       r'|file allegato)\)$')
-_WA_ATTACHED = re.compile(r'<(?:attached|Anhang|adjunto|allegato|anexo|pièce jointe|bijlage|附件|添付ファイル)[:：] [^>]*>$')
+_WA_ATTACHED = re.compile(r'(?:.+ )?<(?:attached|Anhang|adjunto|allegato|anexo|pièce jointe|bijlage|附件|添付ファイル)[:：] [^>]*>$')
 _WA_DELETED = re.compile(r'(?:This message was deleted|You deleted this message|Diese Nachricht wurde gelöscht'
                          r'|Se eliminó este mensaje|Eliminaste este mensaje|Esta mensagem foi apagada'
                          r'|Ce message a été supprimé|Questo messaggio è stato eliminato)\.?$')
 _WA_EDITED = re.compile(r'\s*\u200e?<(?:This message was edited|Diese Nachricht wurde bearbeitet'
                         r'|Se editó este mensaje)>$')
 _WA_LOCATION = re.compile(r'(?:location|ubicación|standort|localização|posizione|position): https?://\S+$'
-                          r'|live location shared$', re.I)
+                          r'|.+ \([^()\n]*\): https://maps\.google\.com/\S+$|live location shared$', re.I)
 _WA_CALL = re.compile(r'(?:Missed )?(?:group )?(?:voice|video) call(?:, .*)?$|Llamada perdida|Videollamada perdida'
                       r'|Verpasster (?:Sprach|Video)anruf|Chamada de voz perdida|Appel vocal manqué', re.I)
 _WA_PENDING = re.compile(r'Waiting for this message|Esperando el mensaje|Warte auf diese Nachricht'
@@ -129,19 +130,20 @@ _WA_PENDING = re.compile(r'Waiting for this message|Esperando el mensaje|Warte a
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #67afeb23
 def _wa_body(body:str, st:FileStats)->tuple:
     "`(text, meta)` for a message body, or `(None, reason)` when it is not training text"
-    first = body.split('\n', 1)[0].lstrip('\u200e')
-    one_line = '\n' not in body
+    lines = body.split('\n')
+    first, one_line = lines[0].lstrip('\u200e '), len(lines) == 1
     if _WA_E2E.match(first): return None, 'e2e_notice'
     if _WA_MEDIA.match(first) and one_line: return None, 'media_omitted'
     if _WA_DELETED.match(first) and one_line: return None, 'deleted'
     if first.startswith('POLL:'): return None, 'poll'
-    if _WA_LOCATION.match(first): return None, 'location'
+    if _WA_LOCATION.match(first) or len(lines) <= 3 and _WA_LOCATION.match(lines[-1]): return None, 'location'
     if _WA_CALL.match(first) and one_line: return None, 'call'
     if _WA_PENDING.match(first): return None, 'pending_message'
     meta = {}
     if (m := _WA_FILE.match(first)) or _WA_ATTACHED.match(first):
         if m and m[1].lower().endswith('.vcf'): return None, 'contact'
         body = '' if one_line else body.split('\n', 1)[1].strip()
+        if m and body == Path(m[1]).stem: body = ''              # Android repeats a document's name
         if not body: return None, 'attachment_only'
         meta['attachment'] = first
     if (m := _WA_EDITED.search(body)):
