@@ -33,3 +33,11 @@ def test_whatsapp_android_repeated_document_name_and_three_line_location():
     cs = balanced(read_whatsapp(A/'whatsapp_android_2019', me='Rui Lopes'))
     assert turns(cs[0]) == [('Inês Duarte', 'see you there')]
     assert cs.report.skipped == Counter(e2e_notice=1, attachment_only=1, location=1)
+
+
+def test_telegram_forwarded_from_a_deleted_account_and_null_locations():
+    cs = balanced(read_telegram(A/'telegram_forwarded_null', me='Tom Fisk'))
+    assert turns(cs[0]) == [('Noor Haddad', 'are you still up for the concert?'), ('Tom Fisk', 'yes! see you at 8')]
+    assert cs.report.skipped == Counter(forwarded=1, non_text=2)
+    kept = balanced(read_telegram(A/'telegram_forwarded_null', me='Tom Fisk', keep_forwarded=True))
+    assert ('Tom Fisk', 'read this, a friend sent it') in turns(kept[0])

@@ -29,8 +29,8 @@ def read_telegram(path,                      # `result.json` (a chat, or a full 
     return read_format('telegram', path, me, TelegramOptions(chat, keep_forwarded), errors)
 
 # %% ../../nbs/01_chats/04_telegram.ipynb #7b727c7c
-_TG_NONTEXT = ('poll', 'location_information', 'contact_information', 'game_title', 'invoice_information',
-               'dice')
+_TG_NONTEXT = ('poll', 'location_information', 'place_name', 'contact_information', 'game_title',
+               'invoice_information', 'dice')          # a live location's `location_information` can be null
 _TG_MEDIA = ('photo', 'file', 'media_type', 'sticker_emoji')
 
 def _tg_text(m:dict)->tuple:
@@ -78,9 +78,9 @@ def _tg_time(m:dict, st:FileStats)->datetime|None:
 
 def _skip_reason(m:dict, text:str, opts:TelegramOptions)->str|None:
     "Why a 'message' record is not training text"
-    if m.get('forwarded_from') is not None and not opts.keep_forwarded: return 'forwarded'
+    if 'forwarded_from' in m and not opts.keep_forwarded: return 'forwarded'    # null: from a deleted account
     if text.strip(): return None
-    if any(m.get(k) for k in _TG_NONTEXT): return 'non_text'
+    if any(k in m for k in _TG_NONTEXT): return 'non_text'
     return 'media_only' if any(m.get(k) for k in _TG_MEDIA) else 'empty'
 
 # %% ../../nbs/01_chats/04_telegram.ipynb #0d60f2c5
