@@ -41,3 +41,11 @@ def test_telegram_forwarded_from_a_deleted_account_and_null_locations():
     assert cs.report.skipped == Counter(forwarded=1, non_text=2)
     kept = balanced(read_telegram(A/'telegram_forwarded_null', me='Tom Fisk', keep_forwarded=True))
     assert ('Tom Fisk', 'read this, a friend sent it') in turns(kept[0])
+
+
+def test_whisperx_highlight_words_pause_cues_are_not_read_twice():
+    cs = balanced(read_whisperx(A/'whisperx_highlight', max_ratio=None))
+    assert turns(cs[0]) == [('Host', 'Welcome back, how was Iceland?'), ('Guest', 'Freezing, but worth it.'),
+                            ('Host', 'Tell me everything.'), ('Guest', 'Sure.')]
+    st, = cs.report.files.values()
+    assert st.kept == 4 and st.skipped == Counter(duplicate_cue=st.read - 4)

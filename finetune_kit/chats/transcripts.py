@@ -74,7 +74,7 @@ def _blocks(text:str)->list:
 # %% ../../nbs/01_chats/05_transcripts.ipynb #597c51c2
 def _subtitle_segments(text:str, st:FileStats)->list:
     "Segments `{start, end, text, speaker}` from VTT or SRT text (cue settings ignored)"
-    segs = []
+    segs, prev = [], None                     # prev: (text, speaker) of the last cue, and was its run marked up
     for block in _blocks(text):
         if block[0].startswith(_HEADER_BLOCKS): continue
         st.read += 1
@@ -83,9 +83,12 @@ def _subtitle_segments(text:str, st:FileStats)->list:
             st.skipped['no_cue_timing'] += 1
             continue
         seg, tagged = _cue(_VTT_TIME.match(block[j]), block[j + 1:], st)
-        if tagged and segs and (segs[-1]['text'], segs[-1]['speaker']) == (seg['text'], seg['speaker']):
-            st.skipped['duplicate_cue'] += 1          # a highlight cue repeating the previous one
+        key = (seg['text'], seg['speaker'])
+        if prev and prev[0] == key and (tagged or prev[1]):   # --highlight_words: a cue per word, plain cues
+            st.skipped['duplicate_cue'] += 1                  # between them, all repeating one subtitle
+            prev = key, True
             continue
+        prev = key, tagged
         segs.append(seg)
     return segs
 

@@ -114,7 +114,8 @@ _WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Multimedia omitido
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #0eea63b7
 _WA_FILE = re.compile(r'(.+?) \((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado'
                       r'|file allegato)\)$')
-_WA_ATTACHED = re.compile(r'(?:.+ )?<(?:attached|Anhang|adjunto|allegato|anexo|pièce jointe|bijlage|附件|添付ファイル)[:：] [^>]*>$')
+_WA_ATTACHED = re.compile(r'(?:.+ )?<(?:attached|Anhang|adjunto|allegato|anexo|pièce jointe|bijlage|附件'
+                          r'|添付ファイル)[:：] [^>]*>$')    # iOS documents: 'menu • 2 pages <attached: …>'
 _WA_DELETED = re.compile(r'(?:This message was deleted|You deleted this message|Diese Nachricht wurde gelöscht'
                          r'|Se eliminó este mensaje|Eliminaste este mensaje|Esta mensagem foi apagada'
                          r'|Ce message a été supprimé|Questo messaggio è stato eliminato)\.?$')
