@@ -49,3 +49,24 @@ def test_whisperx_highlight_words_pause_cues_are_not_read_twice():
                             ('Host', 'Tell me everything.'), ('Guest', 'Sure.')]
     st, = cs.report.files.values()
     assert st.kept == 4 and st.skipped == Counter(duplicate_cue=st.read - 4)
+
+
+def test_whatsapp_two_digit_year_first():
+    cs = balanced(read_whatsapp(A/'whatsapp_year_first', me='Sofia Reyes'))
+    assert [t.time.date().isoformat() for t in cs[0].turns] == ['2023-12-05', '2023-12-05', '2023-12-21',
+                                                                '2023-12-30', '2024-01-02']
+    assert not cs.report.warnings and not cs.report.skipped
+
+
+def test_whatsapp_year_in_the_middle_and_spaced_attachment_marker():
+    cs = balanced(read_whatsapp(A/'whatsapp_month_year_day', me='Ada Byrne'))
+    assert turns(cs[0]) == [('Ada Byrne', 'look at this'), ('Cal Obi', 'wow, where is that?')]
+    assert cs[0].turns[0].time == datetime(2018, 6, 13, 21, 25, 15, tzinfo=timezone.utc)
+    assert cs.report.skipped == Counter(attachment_only=1)
+
+
+def test_whatsapp_file_of_impossible_dates_says_so(tmp_path):
+    (tmp_path/'WhatsApp Chat with Al.txt').write_text('40/40/23, 10:00 - Al: hi\n40/40/23, 10:01 - Bo: hey\n', 'utf-8')
+    cs = balanced(read_whatsapp(tmp_path, me='Al'))
+    assert len(cs) == 0 and cs.report.skipped == Counter(bad_date=2)
+    assert any('2 of 2 dates impossible' in w for w in cs.report.warnings)

@@ -64,12 +64,12 @@ _DATE_SEP, _TIME_SEP = re.compile(r'[-/.]\ ?'), re.compile(r'[:.]')
 @functools.lru_cache(maxsize=4096)
 def _ymd(date:str, order:str)->tuple:
     "(year, month, day) of a header date in `order` (cached: a chat's messages share their days)"
-    a, b, c = (int(x) for x in _DATE_SEP.split(date.replace(' ', '')))
-    y, mo, d = (a, b, c) if order == 'ymd' else (c, b, a) if order == 'dmy' else (c, a, b)
+    p = [int(x) for x in _DATE_SEP.split(date.replace(' ', ''))]
+    y, mo, d = (p[order.index(k)] for k in 'ymd')
     return (y + 2000 if y < 100 else y), mo, d
 
 def _wa_datetime(m, order:str, tz)->datetime|None:
-    "Aware UTC datetime from a header match, `order` 'dmy', 'mdy' or 'ymd'; None for impossible dates"
+    "Aware UTC datetime from a header match, `order` e.g. 'dmy', 'mdy' or 'ymd'; None for impossible dates"
     y, mo, d = _ymd(m['date'], order)
     hms = [int(x) for x in _TIME_SEP.split(m['time'])]
     h, ap = hms[0], (m['ampm'] or '').replace('.', '').replace(' ', '').lower()
@@ -79,8 +79,8 @@ def _wa_datetime(m, order:str, tz)->datetime|None:
     except ValueError: return None
     return when.astimezone(timezone.utc)
 
-def _wa_order(dates)->tuple:
-    "Decide the date component order from all header dates: ('dmy'|'mdy'|'ymd', decisive?)"
+def _day_month_order(dates)->tuple:
+    "The order by the first component over 12: ('dmy'|'mdy'|'ymd', decisive?)"
     ymd = dmy = mdy = 0
     for d in dates:
         p = re.split(r'[-/.]\ ?', d.replace(' ', ''))
@@ -90,6 +90,29 @@ def _wa_order(dates)->tuple:
     if ymd and not (dmy or mdy): return 'ymd', True
     if mdy > dmy: return 'mdy', True
     return 'dmy', bool(dmy)
+
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #a7c3e1d2
+def _order_score(days:list, order:str)->tuple:
+    "How badly `days` (date parts, in file order) read in `order`: (impossible, in the future, going back, years)"
+    now, bad, got = datetime.now().year, 0, []
+    for p in days:
+        y, mo, d = _ymd('/'.join(map(str, p)), order)
+        four = max(p) >= 100                          # a four-digit year must be where `order` puts the year
+        if not (1 <= mo <= 12 and 1 <= d <= 31) or four != (p[order.index('y')] >= 100): bad += 1
+        else: got.append((y, mo, d))
+    back = sum(a > b for a, b in zip(got, got[1:]))
+    return bad, sum(y > now + 1 for y, _, _ in got), back, len({y for y, _, _ in got})
+
+def _wa_order(dates)->tuple:
+    "Decide the date component order from all header dates: ('dmy'|'mdy'|'ymd'|'ydm'|'myd', decisive?)"
+    dates = list(dict.fromkeys(dates))
+    days = [tuple(int(x) for x in _DATE_SEP.split(d.replace(' ', ''))) for d in dates]
+    order, decisive = _day_month_order(dates)
+    score = _order_score(days, order)
+    for alt in ('ymd', 'ydm', 'myd'):                 # a year first or in the middle: only when it reads better
+        if alt == 'myd' and not any(p[1] >= 100 for p in days): continue
+        if alt != order and (s := _order_score(days, alt)) < score: order, decisive, score = alt, True, s
+    return order, decisive
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #324ce755
 _WA_E2E = re.compile(r'(?:Messages and calls are end-to-end encrypted'
@@ -114,8 +137,8 @@ _WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Multimedia omitido
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #0eea63b7
 _WA_FILE = re.compile(r'(.+?) \((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado'
                       r'|file allegato)\)$')
-_WA_ATTACHED = re.compile(r'(?:.+ )?<(?:attached|Anhang|adjunto|allegato|anexo|pièce jointe|bijlage|附件'
-                          r'|添付ファイル)[:：] [^>]*>$')    # iOS documents: 'menu • 2 pages <attached: …>'
+_WA_ATTACHED = re.compile(r'(?:.+ )?< ?(?:attached|Anhang|adjunto|allegato|anexo|pièce jointe|bijlage|附件'
+                          r'|添付ファイル)[:：] [^>]*>$')    # also 'menu • 2 pages <attached: …>', '< attached: … >'
 _WA_DELETED = re.compile(r'(?:This message was deleted|You deleted this message|Diese Nachricht wurde gelöscht'
                          r'|Se eliminó este mensaje|Eliminaste este mensaje|Esta mensagem foi apagada'
                          r'|Ce message a été supprimé|Questo messaggio è stato eliminato)\.?$')
@@ -196,7 +219,9 @@ class _WaMessage:
     def chat(self, source:str, ctx:ReadContext)->Chat|None:
         self.turns.sort(key=lambda t: t.time)
         if not self.turns:
-            ctx.report.warn(f"{Path(source).name}: no user messages (only system lines or media)")
+            bad = self.st.skipped['bad_date']
+            why = f"{bad} of {self.st.read} dates impossible as {self.order}" if bad else "only system lines or media"
+            ctx.report.warn(f"{Path(source).name}: no user messages ({why})")
             return None
         meta = {'events': self.events, 'time_zone': str(self.tz), 'group': len(self.authors) > 2}
         return Chat(self.title, list(self.authors), fs_text(source), self.turns, meta)
