@@ -70,3 +70,13 @@ def test_whatsapp_file_of_impossible_dates_says_so(tmp_path):
     cs = balanced(read_whatsapp(tmp_path, me='Al'))
     assert len(cs) == 0 and cs.report.skipped == Counter(bad_date=2)
     assert any('2 of 2 dates impossible' in w for w in cs.report.warnings)
+
+
+def test_telegram_html_export_is_named_and_refused(tmp_path):
+    with pytest.raises(ChatParseError, match='Machine-readable JSON'): read_telegram(A/'telegram_html')
+    with pytest.raises(ChatParseError, match='Telegram export is HTML'): load_chats(A/'telegram_html')
+    (tmp_path/'result.json').write_text((A/'telegram_forwarded_null'/'result.json').read_text('utf-8'), 'utf-8')
+    (tmp_path/'messages.html').write_text((A/'telegram_html/ChatExport_2023-06-06/messages.html').read_text('utf-8'))
+    cs = balanced(read_telegram(tmp_path, me='Tom Fisk'))
+    assert len(cs) == 1 and cs.report.ignored == [(str(tmp_path/'messages.html'),
+                                                   'html_export: export again as machine-readable JSON')]

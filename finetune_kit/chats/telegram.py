@@ -162,10 +162,24 @@ def _owner(data)->str|None:
     name = ' '.join(x for x in (pi.get('first_name'), pi.get('last_name')) if isinstance(x, str) and x)
     return name or None
 
+# %% ../../nbs/01_chats/04_telegram.ipynb #e2b3c4d5
+_TG_HTML = re.compile(r'messages\d*\.html$')
+_TG_HTML_HINT = ("Export again in Telegram Desktop (Settings > Advanced > Export Telegram data, or a chat's "
+                 "menu > Export chat history) with Format: Machine-readable JSON")
+
+def _without_html(files:list, ctx:ReadContext)->list:
+    "The JSON files; an HTML export (Telegram Desktop's default format) is refused, or listed beside JSON ones"
+    html = [f for f in files if _TG_HTML.match(f.name)]
+    rest = [f for f in files if f not in html]
+    if html and not rest:
+        raise ChatParseError(html[0], None, "this Telegram export is HTML", "result.json", _TG_HTML_HINT)
+    for h in html: ctx.report.ignore(h, 'html_export: export again as machine-readable JSON')
+    return rest
+
 # %% ../../nbs/01_chats/04_telegram.ipynb #9acf2556
 def _parse(files:list, opts:TelegramOptions, ctx:ReadContext)->list:
     "Read Telegram result.json files into `Chat`s, oldest first"
-    chats, seen = [], []
+    chats, seen, files = [], [], _without_html(files, ctx)
     for f in files:
         with guard(ctx, f, 'telegram'):
             st = ctx.report.file(f)
@@ -194,6 +208,7 @@ def _no_such_chat(chat, seen:list, files:list, ctx:ReadContext):
 _TG_TYPE = re.compile(r'"type"\s*:\s*"(?:message|service|personal_chat|private_(?:super)?group)"')
 
 def _sniff(path:Path, head:str|None)->bool:
+    if head and _TG_HTML.match(path.name): return 'class="page_body chat_page"' in head
     if not looks_json(head): return False
     if '"date_unixtime"' in head or '"personal_information"' in head: return True
     return '"messages"' in head and ('"from_id"' in head or '"date"' in head and bool(_TG_TYPE.search(head)))
