@@ -80,3 +80,9 @@ def test_telegram_html_export_is_named_and_refused(tmp_path):
     cs = balanced(read_telegram(tmp_path, me='Tom Fisk'))
     assert len(cs) == 1 and cs.report.ignored == [(str(tmp_path/'messages.html'),
                                                    'html_export: export again as machine-readable JSON')]
+
+
+def test_vtt_voice_tags_are_speakers():
+    cs = balanced(read_whisperx(A/'vtt_voice_tags'))
+    assert [t.speaker for t in cs[0].turns] == ['Host', 'Guest', 'Host', 'Guest'] and not cs.report.excluded
+    assert cs[0].meta['speakers'] == ['Ana Kovač', 'Jordan Pike'] and cs[0].turns[1].text.startswith('Thanks')

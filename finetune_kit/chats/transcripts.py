@@ -57,6 +57,7 @@ _TS = r'((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)'
 _VTT_TIME = re.compile(rf'^\s*{_TS}\s*-->\s*{_TS}')
 _SPK = re.compile(r'^\[([^\]\n]{1,40})\]:\s?')
 _TAG = re.compile(r'</?[a-zA-Z][^>]*>')
+_VOICE = re.compile(r'<v(?:\.[\w.-]+)?[ \t]+([^>]{1,60})>')
 _HEADER_BLOCKS = ('WEBVTT', 'NOTE', 'STYLE', 'REGION')
 
 def _secs(ts:str)->float:
@@ -101,7 +102,9 @@ def _cue(m, body:list, st:FileStats)->tuple:
     if sp: clean = clean[sp.end():]
     marked = clean != raw[sp.end() if sp and raw.startswith('[') else 0:] or len(body) > 1
     if marked: st.repaired['subtitle_markup'] += 1
-    seg = {'start': _secs(m[1]), 'end': _secs(m[2]), 'text': clean.strip(), 'speaker': sp and sp[1]}
+    voice = None if sp else _VOICE.match(raw)     # WebVTT's own speaker tag, `<v Jane Doe>` (Teams, YouTube)
+    speaker = sp[1] if sp else voice[1].strip() if voice else None
+    seg = {'start': _secs(m[1]), 'end': _secs(m[2]), 'text': clean.strip(), 'speaker': speaker}
     return seg, bool(_TAG.search(raw))
 
 # %% ../../nbs/01_chats/05_transcripts.ipynb #2d24fb5d
