@@ -86,3 +86,12 @@ def test_vtt_voice_tags_are_speakers():
     cs = balanced(read_whisperx(A/'vtt_voice_tags'))
     assert [t.speaker for t in cs[0].turns] == ['Host', 'Guest', 'Host', 'Guest'] and not cs.report.excluded
     assert cs[0].meta['speakers'] == ['Ana Kovač', 'Jordan Pike'] and cs[0].turns[1].text.startswith('Thanks')
+
+
+def test_whatsapp_placeholders_and_markers_in_other_languages():
+    cs = balanced(read_whatsapp(A/'whatsapp_localised/_chat.txt', me='Hugo Petit'))
+    assert turns(cs[0]) == [('Léa Martin', 'tu viens ce soir ?'), ('Hugo Petit', 'oui, vers 21h')]
+    assert cs.report.skipped == Counter(media_omitted=3, deleted=1) and cs.report.repaired['edited_suffix'] == 1
+    cs = balanced(read_whatsapp(A/'whatsapp_localised/WhatsApp Chat con Giulia Conti.txt', me='Marco Rossi'))
+    assert turns(cs[0]) == [('Marco Rossi', 'arrivo tra 10 minuti'), ('Giulia Conti', 'perfetto')]
+    assert cs.report.skipped == Counter(media_omitted=2, poll=1, deleted=1, placeholder=1)

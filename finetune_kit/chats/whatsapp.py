@@ -122,7 +122,8 @@ _WA_E2E = re.compile(r'(?:Messages and calls are end-to-end encrypted'
                      r'|As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta'
                      r'|Les messages et les appels sont chiffrés de bout en bout'
                      r'|Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt'
-                     r'|I messaggi e le chiamate sono crittografati end-to-end)')
+                     r'|I messaggi e le chiamate sono crittografati end-to-end'
+                     r'|Berichten en oproepen zijn end-to-end versleuteld)')
 _WA_SYSTEM = re.compile(r"(?:.+? )?(?:created group|created this group|changed the subject"
                         r"|changed the group name|changed this group's (?:icon|settings|description)"
                         r"|changed the group description|deleted this group's icon|added|removed|left"
@@ -130,9 +131,18 @@ _WA_SYSTEM = re.compile(r"(?:.+? )?(?:created group|created this group|changed t
                         r"|changed their phone number|changed to \+|is now an admin|'re now an admin"
                         r"|pinned a message|turned (?:on|off) disappearing messages|changed the subject to"
                         r"|security code (?:with .+ )?changed|started a (?:video )?call)\b")
-_WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Multimedia omitido|multimedia omitido|Médias omis'
-                       r'|Media weggelaten|Mídia oculta|Media omessi|Медиафайл отсутствует)>$'
-                       r'|(?:.* )?(?:image|video|audio|GIF|sticker|document|Contact card) omitted$')
+_WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Medien ausgeschlossen|Multimedia omitido|Archivo omitido'
+                       r'|Médias omis|Fichier omis|Media weggelaten|Mídia oculta|Mídia omitida|Ficheiro não revelado'
+                       r'|Media omessi|Media omesso|Медиафайл отсутствует|Без медиафайлов|Файл пропущен'
+                       r'|Medya dahil edilmedi|Medya atlanmış|Pominięto multimedia|Media utelämnat|Medier udeladt)>$'
+                       r'|(?:.* )?(?:(?:image|video|audio|GIF|sticker|document|Contact card) omitted'   # iOS: en,
+                       r'|(?:imagen|video|audio|sticker|GIF|documento) omitid[oa]'                    # es,
+                       r'|(?:Bild|Video|Audio|Sticker|GIF|Dokument) weggelassen'                      # de,
+                       r'|(?:imagem|áudio) ocultad[oa]|(?:vídeo|GIF|documento) omitido|figurinha omitida'  # pt,
+                       r'|(?:immagine|GIF) omessa|(?:video|audio|adesivo|documento) omesso'           # it,
+                       r'|(?:image|vidéo) absente|(?:audio|sticker|document) omis|GIF retiré'         # fr,
+                       r'|(?:afbeelding|video|audio|sticker|GIF|document) weggelaten)$', re.I)       # nl
+_WA_PLACEHOLDER = re.compile(r'<[^<>:/\n]{3,60}>$')    # any other '<…>' line WhatsApp writes instead of a message
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #0eea63b7
 _WA_FILE = re.compile(r'(.+?) \((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado'
@@ -141,9 +151,13 @@ _WA_ATTACHED = re.compile(r'(?:.+ )?< ?(?:attached|Anhang|adjunto|allegato|anexo
                           r'|添付ファイル)[:：] [^>]*>$')    # also 'menu • 2 pages <attached: …>', '< attached: … >'
 _WA_DELETED = re.compile(r'(?:This message was deleted|You deleted this message|Diese Nachricht wurde gelöscht'
                          r'|Se eliminó este mensaje|Eliminaste este mensaje|Esta mensagem foi apagada'
-                         r'|Ce message a été supprimé|Questo messaggio è stato eliminato)\.?$')
+                         r'|Ce message a été supprimé|Questo messaggio è stato eliminato|Vous avez supprimé ce message'
+                         r'|Du hast diese Nachricht gelöscht|Você apagou esta mensagem|Hai eliminato questo messaggio'
+                         r'|Dit bericht is verwijderd|Je hebt dit bericht verwijderd)\.?$')
 _WA_EDITED = re.compile(r'\s*\u200e?<(?:This message was edited|Diese Nachricht wurde bearbeitet'
-                        r'|Se editó este mensaje)>$')
+                        r'|Se editó este mensaje|Este mensaje fue editado|Ce message a été modifié'
+                        r'|Esta mensagem foi editada|Questo messaggio è stato modificato|Dit bericht is bewerkt)>$')
+_WA_POLL = re.compile(r'(?:POLL|SONDAGE|ENCUESTA|UMFRAGE|ENQUETE|SONDAGGIO|PEILING) ?:', re.I)
 _WA_LOCATION = re.compile(r'(?:location|ubicación|standort|localização|posizione|position): https?://\S+$'
                           r'|.+ \([^()\n]*\): https://maps\.google\.com/\S+$|live location shared$', re.I)
 _WA_CALL = re.compile(r'(?:Missed )?(?:group )?(?:voice|video) call(?:, .*)?$|Llamada perdida|Videollamada perdida'
@@ -159,7 +173,7 @@ def _wa_body(body:str, st:FileStats)->tuple:
     if _WA_E2E.match(first): return None, 'e2e_notice'
     if _WA_MEDIA.match(first) and one_line: return None, 'media_omitted'
     if _WA_DELETED.match(first) and one_line: return None, 'deleted'
-    if first.startswith('POLL:'): return None, 'poll'
+    if first.startswith('POLL:') or _WA_POLL.match(first) and not one_line: return None, 'poll'
     if _WA_LOCATION.match(first) or len(lines) <= 3 and _WA_LOCATION.match(lines[-1]): return None, 'location'
     if _WA_CALL.match(first) and one_line: return None, 'call'
     if _WA_PENDING.match(first): return None, 'pending_message'
@@ -170,6 +184,7 @@ def _wa_body(body:str, st:FileStats)->tuple:
         if m and body == Path(m[1]).stem: body = ''              # Android repeats a document's name
         if not body: return None, 'attachment_only'
         meta['attachment'] = first
+    elif one_line and _WA_PLACEHOLDER.match(first): return None, 'placeholder'
     if (m := _WA_EDITED.search(body)):
         body, meta['edited'] = body[:m.start()], True
         st.repaired['edited_suffix'] += 1
