@@ -142,7 +142,7 @@ _WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Medien ausgeschlos
                        r'|(?:immagine|GIF) omessa|(?:video|audio|adesivo|documento) omesso'           # it,
                        r'|(?:image|vidéo) absente|(?:audio|sticker|document) omis|GIF retiré'         # fr,
                        r'|(?:afbeelding|video|audio|sticker|GIF|document) weggelaten)$', re.I)       # nl
-_WA_PLACEHOLDER = re.compile(r'<[^<>:/\n]{3,60}>$')    # any other '<…>' line WhatsApp writes instead of a message
+_WA_PLACEHOLDER = re.compile(r'<[^<>:/\n]{2,40} [^<>:/\n]{2,40}>$')   # any other '<… …>' WhatsApp writes for media
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #0eea63b7
 _WA_FILE = re.compile(r'(.+?) \((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado'
