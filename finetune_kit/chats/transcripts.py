@@ -69,7 +69,9 @@ def _blocks(text:str)->list:
     out, cur = [], []
     for line in split_lines(text):
         if line.strip(): cur.append(line.strip())
-        elif cur: out, cur = out + [cur], []
+        elif cur:
+            out.append(cur)
+            cur = []
     return out + [cur] if cur else out
 
 # %% ../../nbs/01_chats/05_transcripts.ipynb #597c51c2
