@@ -632,7 +632,7 @@ def _mixed_folder(root):
 
 def _covered(path:str, report)->bool:
     if any(k == path or k.startswith(path + '#') or k.startswith(path + '!') for k in report.files): return True
-    return any(path == p or path.startswith(p.rstrip('/') + '/') for p, _ in report.ignored)
+    return any(path == p or path.startswith(p.rstrip('/') + '/') or p.startswith(path + '!') for p, _ in report.ignored)
 
 
 def test_every_file_under_a_mixed_folder_is_read_or_listed(tmp_path, monkeypatch):

@@ -104,3 +104,11 @@ def test_messenger_theme_notice_ending_with_an_emoji():
     cs = balanced(read_messenger(A/'messenger_theme_emoji', me=JP))
     assert turns(cs[0]) == [('Mariana Lopes', 'new theme for the trip!'), (JP, 'love it')]
     assert cs.report.skipped == Counter(system=1)
+
+
+def test_whatsapp_zip_and_its_unzipped_copy_are_one_chat():
+    for read in (read_whatsapp, load_chats):
+        cs = balanced(read(A/'whatsapp_zip_and_unzipped', me='Sam Ortiz'))
+        assert len(cs) == 1 and len(cs[0].turns) == 2, read.__name__
+        (dup, why), = cs.report.ignored
+        assert why.startswith('same chat as ') and (dup.endswith('.zip!_chat.txt') or dup.endswith('/_chat.txt'))

@@ -6,7 +6,7 @@
 __all__ = ['WhatsAppOptions', 'read_whatsapp']
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #4f9e70ac
-import functools, re, zipfile
+import functools, hashlib, re, zipfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
@@ -357,14 +357,17 @@ def _zip_skip(name:str)->str|None:
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #59770de5
 def _parse(files:list, opts:WhatsAppOptions, ctx:ReadContext)->list:
-    "Read WhatsApp .txt and .zip files into `Chat`s, oldest first"
-    chats = []
+    "Read WhatsApp .txt and .zip files into `Chat`s, oldest first; a chat text read already is listed, not re-read"
+    chats, seen = [], {}           # seen: hash of a chat's text -> where it was read (a zip and its unzipped copy)
     for f in files:
         with guard(ctx, f, 'whatsapp'):
             if zipfile.is_zipfile(f): srcs = _wa_zip(f, opts, ctx)
             else: srcs = [(_wa_title(f.parent.name if f.name == '_chat.txt' else f.name), read_text(f), f)]
             for title, text, src in srcs:
-                if (c := _wa_parse(text, str(src), title, opts, ctx)): chats.append(c)
+                key = hashlib.blake2b(text.encode('utf-8', 'surrogatepass'), digest_size=16).digest()
+                if key in seen: ctx.report.ignore(src, f"same chat as {fs_text(str(seen[key]))}")
+                elif (c := _wa_parse(text, str(src), title, opts, ctx)): chats.append(c)
+                seen.setdefault(key, src)
     return sorted(chats, key=lambda c: c.turns[0].time)
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #623eaeec
