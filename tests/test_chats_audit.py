@@ -112,3 +112,9 @@ def test_whatsapp_zip_and_its_unzipped_copy_are_one_chat():
         assert len(cs) == 1 and len(cs[0].turns) == 2, read.__name__
         (dup, why), = cs.report.ignored
         assert why.startswith('same chat as ') and (dup.endswith('.zip!_chat.txt') or dup.endswith('/_chat.txt'))
+
+
+def test_telegram_same_chat_in_two_exports_is_one_chat():
+    cs = balanced(read_telegram(A/'telegram_overlapping_exports'))
+    assert len(cs) == 1 and [t.meta['id'] for t in cs[0].turns] == [11, 12, 13, 14, 15]
+    assert cs.report.skipped == Counter(duplicate=3) and cs[0].meta['me'] == 'Tom Fisk'

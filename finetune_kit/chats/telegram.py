@@ -179,7 +179,7 @@ def _without_html(files:list, ctx:ReadContext)->list:
 # %% ../../nbs/01_chats/04_telegram.ipynb #9acf2556
 def _parse(files:list, opts:TelegramOptions, ctx:ReadContext)->list:
     "Read Telegram result.json files into `Chat`s, oldest first"
-    chats, seen, files = [], [], _without_html(files, ctx)
+    chats, seen, files, by_id = [], [], _without_html(files, ctx), {}
     for f in files:
         with guard(ctx, f, 'telegram'):
             st = ctx.report.file(f)
@@ -188,11 +188,30 @@ def _parse(files:list, opts:TelegramOptions, ctx:ReadContext)->list:
             seen += [c.get('name') for _, c in objs if isinstance(c, dict)]
             if opts.chat is not None: objs = [(w, c) for w, c in objs if _is_chat(c, opts.chat)]
             if not st.notes: del ctx.report.files[fs_text(str(f))]   # counts are per chat (notes aside)
-            new = [c for w, o in objs if (c := _tg_chat(o, f, w, opts, ctx))]
-            for c in new: c.meta['export_owner'] = _owner(data)
-            chats += new
+            for w, o in objs:
+                if not (c := _tg_chat(o, f, w, opts, ctx)): continue
+                c.meta['export_owner'] = _owner(data)
+                key = (c.meta['id'], c.title, c.meta['type']) if isinstance(c.meta['id'], (int, str)) else None
+                if key in by_id and _merge(by_id[key], c, ctx.report.file(f"{f}#{w}")): continue
+                chats.append(c)
+                if key is not None: by_id.setdefault(key, c)
     if opts.chat is not None and not chats: _no_such_chat(opts.chat, seen, files, ctx)
     return sorted(chats, key=lambda c: c.turns[0].time)
+
+# %% ../../nbs/01_chats/04_telegram.ipynb #39522ea6
+def _msg_key(t:Turn)->tuple: return t.meta.get('id'), t.time, t.text
+
+def _merge(old:Chat, new:Chat, st:FileStats)->bool:
+    "Add to `old` what `new` (the same chat in a later export) has beyond it, the rest counted `duplicate`"
+    have = {_msg_key(t) for t in old.turns}
+    extra = [t for t in new.turns if _msg_key(t) not in have]
+    if len(extra) == len(new.turns): return False          # no message in common: another chat with this id
+    st.kept -= len(new.turns) - len(extra)
+    st.skipped['duplicate'] += len(new.turns) - len(extra)
+    old.turns = sorted(old.turns + extra, key=lambda t: t.time)
+    old.participants = list(dict.fromkeys(old.participants + new.participants))
+    old.meta['events'] = sorted(old.meta['events'] + new.meta['events'], key=lambda e: e['time'])
+    return True
 
 # %% ../../nbs/01_chats/04_telegram.ipynb #8e23a43e
 def _is_chat(c, chat)->bool: return isinstance(c, dict) and chat in (c.get('name'), c.get('id'))
