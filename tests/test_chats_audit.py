@@ -118,3 +118,10 @@ def test_telegram_same_chat_in_two_exports_is_one_chat():
     cs = balanced(read_telegram(A/'telegram_overlapping_exports'))
     assert len(cs) == 1 and [t.meta['id'] for t in cs[0].turns] == [11, 12, 13, 14, 15]
     assert cs.report.skipped == Counter(duplicate=3) and cs[0].meta['me'] == 'Tom Fisk'
+
+
+def test_whatsapp_chat_exported_twice_is_one_chat():
+    cs = balanced(read_whatsapp(A/'whatsapp_exported_twice', me='Tom Hale'))
+    assert len(cs) == 1 and [t.text for t in cs[0].turns] == ['shall we plant the beans?', 'Saturday?', 'deal',
+                                                             'beans everywhere now', 'jam time']
+    assert cs.report.skipped == Counter(duplicate=3) and cs.report.kept == 5

@@ -368,7 +368,28 @@ def _parse(files:list, opts:WhatsAppOptions, ctx:ReadContext)->list:
                 if key in seen: ctx.report.ignore(src, f"same chat as {fs_text(str(seen[key]))}")
                 elif (c := _wa_parse(text, str(src), title, opts, ctx)): chats.append(c)
                 seen.setdefault(key, src)
-    return sorted(chats, key=lambda c: c.turns[0].time)
+    return _wa_merged(sorted(chats, key=lambda c: c.turns[0].time), ctx)
+
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #e202e57e
+def _wa_key(t:Turn)->tuple: return t.speaker, t.time, t.text
+
+def _wa_merged(chats:list, ctx:ReadContext)->list:
+    "`chats` with exports of one chat (same title, messages in common) merged into the first"
+    out, by_title = [], {}
+    for c in chats:
+        first = by_title.setdefault(c.title, c)
+        have = {_wa_key(t) for t in first.turns} if first is not c else set()
+        extra = [t for t in c.turns if _wa_key(t) not in have]
+        if first is c or len(extra) == len(c.turns):
+            out.append(c)
+            continue
+        st = ctx.report.file(c.source)
+        st.kept -= len(c.turns) - len(extra)
+        st.skipped['duplicate'] += len(c.turns) - len(extra)
+        first.turns = sorted(first.turns + extra, key=lambda t: t.time)
+        first.participants = list(dict.fromkeys(first.participants + c.participants))
+        first.meta['events'] = sorted(first.meta['events'] + c.meta['events'], key=lambda e: e['time'])
+    return out
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #623eaeec
 def _looks_whatsapp(head:str)->bool:
