@@ -142,6 +142,8 @@ _WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Medien ausgeschlos
                        r'|(?:immagine|GIF) omessa|(?:video|audio|adesivo|documento) omesso'           # it,
                        r'|(?:image|vidéo) absente|(?:audio|sticker|document) omis|GIF retiré'         # fr,
                        r'|(?:afbeelding|video|audio|sticker|GIF|document) weggelaten)$', re.I)       # nl
+_OMITTED = ('omitted', 'omitida', 'omitido', 'weggelassen', 'ocultada', 'ocultado', 'omessa', 'omesso', 'absente',
+            'omis', 'retiré', 'weggelaten')                     # how _WA_MEDIA's iOS forms end (a fast check first)
 _WA_PLACEHOLDER = re.compile(r'<[^<>:/\n]{2,40} [^<>:/\n]{2,40}>$')   # any other '<… …>' WhatsApp writes for media
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #0eea63b7
@@ -168,13 +170,13 @@ _WA_PENDING = re.compile(r'Waiting for this message|Esperando el mensaje|Warte a
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #67afeb23
 def _wa_body(body:str, st:FileStats)->tuple:
     "`(text, meta)` for a message body, or `(None, reason)` when it is not training text"
-    lines = body.split('\n')
+    lines = body.split('\n', 3)
     first, one_line = lines[0].lstrip('\u200e '), len(lines) == 1
     if _WA_E2E.match(first): return None, 'e2e_notice'
-    if _WA_MEDIA.match(first) and one_line: return None, 'media_omitted'
+    if one_line and (first[:1] == '<' or first.endswith(_OMITTED)) and _WA_MEDIA.match(first): return None, 'media_omitted'
     if _WA_DELETED.match(first) and one_line: return None, 'deleted'
-    if first.startswith('POLL:') or _WA_POLL.match(first) and not one_line: return None, 'poll'
-    if _WA_LOCATION.match(first) or len(lines) <= 3 and _WA_LOCATION.match(lines[-1]): return None, 'location'
+    if first.startswith('POLL:') or not one_line and first[-1:] == ':' and _WA_POLL.match(first): return None, 'poll'
+    if _WA_LOCATION.match(first) or 1 < len(lines) <= 3 and _WA_LOCATION.match(lines[-1]): return None, 'location'
     if _WA_CALL.match(first) and one_line: return None, 'call'
     if _WA_PENDING.match(first): return None, 'pending_message'
     meta = {}
@@ -185,7 +187,7 @@ def _wa_body(body:str, st:FileStats)->tuple:
         if not body: return None, 'attachment_only'
         meta['attachment'] = first
     elif one_line and _WA_PLACEHOLDER.match(first): return None, 'placeholder'
-    if (m := _WA_EDITED.search(body)):
+    if body[-1:] == '>' and (m := _WA_EDITED.search(body)):
         body, meta['edited'] = body[:m.start()], True
         st.repaired['edited_suffix'] += 1
     body = body.lstrip('\u200e')
