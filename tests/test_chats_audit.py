@@ -125,3 +125,11 @@ def test_whatsapp_chat_exported_twice_is_one_chat():
     assert len(cs) == 1 and [t.text for t in cs[0].turns] == ['shall we plant the beans?', 'Saturday?', 'deal',
                                                              'beans everywhere now', 'jam time']
     assert cs.report.skipped == Counter(duplicate=3) and cs.report.kept == 5
+
+
+def test_openai_developer_role_is_the_system_prompt():
+    cs = balanced(read_openai(A/'openai_developer_role'))
+    assert [turns(c) for c in cs] == [[('user', 'north wall on Saturday?'), ('assistant', 'in. bringing the spare rope')],
+                                      [('user', 'coffee?'), ('assistant', 'always')]]
+    assert cs[0].meta['system'] == 'You are Jordan. Reply the way Jordan texts.'
+    assert cs.report.skipped == Counter(system_prompt=2)
