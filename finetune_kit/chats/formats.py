@@ -94,7 +94,7 @@ def write_openai(chats,                  # `Chat`s (or one)
     return _write_jsonl(objs(), path)
 
 # %% ../../nbs/01_chats/06_formats.ipynb #d0839138
-_ROLES = {'human': 'user', 'user': 'user', 'prompter': 'user', 'system': 'system',
+_ROLES = {'human': 'user', 'user': 'user', 'prompter': 'user', 'system': 'system', 'developer': 'system',
           'gpt': 'assistant', 'assistant': 'assistant', 'chatgpt': 'assistant', 'bing': 'assistant',
           'bard': 'assistant', 'model': 'assistant', 'observation': 'tool', 'tool': 'tool',
           'function': 'tool', 'function_call': 'tool', 'ipython': 'tool'}

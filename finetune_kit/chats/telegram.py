@@ -29,8 +29,8 @@ def read_telegram(path,                      # `result.json` (a chat, or a full 
     return read_format('telegram', path, me, TelegramOptions(chat, keep_forwarded), errors)
 
 # %% ../../nbs/01_chats/04_telegram.ipynb #7b727c7c
-_TG_NONTEXT = ('poll', 'location_information', 'contact_information', 'game_title', 'invoice_information',
-               'dice')
+_TG_NONTEXT = ('poll', 'location_information', 'place_name', 'contact_information', 'game_title',
+               'invoice_information', 'dice')          # a live location's `location_information` can be null
 _TG_MEDIA = ('photo', 'file', 'media_type', 'sticker_emoji')
 
 def _tg_text(m:dict)->tuple:
@@ -78,9 +78,9 @@ def _tg_time(m:dict, st:FileStats)->datetime|None:
 
 def _skip_reason(m:dict, text:str, opts:TelegramOptions)->str|None:
     "Why a 'message' record is not training text"
-    if m.get('forwarded_from') is not None and not opts.keep_forwarded: return 'forwarded'
+    if 'forwarded_from' in m and not opts.keep_forwarded: return 'forwarded'    # null: from a deleted account
     if text.strip(): return None
-    if any(m.get(k) for k in _TG_NONTEXT): return 'non_text'
+    if any(k in m for k in _TG_NONTEXT): return 'non_text'
     return 'media_only' if any(m.get(k) for k in _TG_MEDIA) else 'empty'
 
 # %% ../../nbs/01_chats/04_telegram.ipynb #0d60f2c5
@@ -162,10 +162,24 @@ def _owner(data)->str|None:
     name = ' '.join(x for x in (pi.get('first_name'), pi.get('last_name')) if isinstance(x, str) and x)
     return name or None
 
+# %% ../../nbs/01_chats/04_telegram.ipynb #e2b3c4d5
+_TG_HTML = re.compile(r'messages\d*\.html$')
+_TG_HTML_HINT = ("Export again in Telegram Desktop (Settings > Advanced > Export Telegram data, or a chat's "
+                 "menu > Export chat history) with Format: Machine-readable JSON")
+
+def _without_html(files:list, ctx:ReadContext)->list:
+    "The JSON files; an HTML export (Telegram Desktop's default format) is refused, or listed beside JSON ones"
+    html = [f for f in files if _TG_HTML.match(f.name)]
+    rest = [f for f in files if f not in html]
+    if html and not rest:
+        raise ChatParseError(html[0], None, "this Telegram export is HTML", "result.json", _TG_HTML_HINT)
+    for h in html: ctx.report.ignore(h, 'html_export: export again as machine-readable JSON')
+    return rest
+
 # %% ../../nbs/01_chats/04_telegram.ipynb #9acf2556
 def _parse(files:list, opts:TelegramOptions, ctx:ReadContext)->list:
     "Read Telegram result.json files into `Chat`s, oldest first"
-    chats, seen = [], []
+    chats, seen, files, by_id = [], [], _without_html(files, ctx), {}
     for f in files:
         with guard(ctx, f, 'telegram'):
             st = ctx.report.file(f)
@@ -174,11 +188,30 @@ def _parse(files:list, opts:TelegramOptions, ctx:ReadContext)->list:
             seen += [c.get('name') for _, c in objs if isinstance(c, dict)]
             if opts.chat is not None: objs = [(w, c) for w, c in objs if _is_chat(c, opts.chat)]
             if not st.notes: del ctx.report.files[fs_text(str(f))]   # counts are per chat (notes aside)
-            new = [c for w, o in objs if (c := _tg_chat(o, f, w, opts, ctx))]
-            for c in new: c.meta['export_owner'] = _owner(data)
-            chats += new
+            for w, o in objs:
+                if not (c := _tg_chat(o, f, w, opts, ctx)): continue
+                c.meta['export_owner'] = _owner(data)
+                key = (c.meta['id'], c.title, c.meta['type']) if isinstance(c.meta['id'], (int, str)) else None
+                if key in by_id and _merge(by_id[key], c, ctx.report.file(f"{f}#{w}")): continue
+                chats.append(c)
+                if key is not None: by_id.setdefault(key, c)
     if opts.chat is not None and not chats: _no_such_chat(opts.chat, seen, files, ctx)
     return sorted(chats, key=lambda c: c.turns[0].time)
+
+# %% ../../nbs/01_chats/04_telegram.ipynb #39522ea6
+def _msg_key(t:Turn)->tuple: return t.meta.get('id'), t.time, t.text
+
+def _merge(old:Chat, new:Chat, st:FileStats)->bool:
+    "Add to `old` what `new` (the same chat in a later export) has beyond it, the rest counted `duplicate`"
+    have = {_msg_key(t) for t in old.turns}
+    extra = [t for t in new.turns if _msg_key(t) not in have]
+    if len(extra) == len(new.turns): return False          # no message in common: another chat with this id
+    st.kept -= len(new.turns) - len(extra)
+    st.skipped['duplicate'] += len(new.turns) - len(extra)
+    old.turns = sorted(old.turns + extra, key=lambda t: t.time)
+    old.participants = list(dict.fromkeys(old.participants + new.participants))
+    old.meta['events'] = sorted(old.meta['events'] + new.meta['events'], key=lambda e: e['time'])
+    return True
 
 # %% ../../nbs/01_chats/04_telegram.ipynb #8e23a43e
 def _is_chat(c, chat)->bool: return isinstance(c, dict) and chat in (c.get('name'), c.get('id'))
@@ -194,6 +227,7 @@ def _no_such_chat(chat, seen:list, files:list, ctx:ReadContext):
 _TG_TYPE = re.compile(r'"type"\s*:\s*"(?:message|service|personal_chat|private_(?:super)?group)"')
 
 def _sniff(path:Path, head:str|None)->bool:
+    if head and _TG_HTML.match(path.name): return 'class="page_body chat_page"' in head
     if not looks_json(head): return False
     if '"date_unixtime"' in head or '"personal_information"' in head: return True
     return '"messages"' in head and ('"from_id"' in head or '"date"' in head and bool(_TG_TYPE.search(head)))

@@ -57,6 +57,7 @@ _TS = r'((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)'
 _VTT_TIME = re.compile(rf'^\s*{_TS}\s*-->\s*{_TS}')
 _SPK = re.compile(r'^\[([^\]\n]{1,40})\]:\s?')
 _TAG = re.compile(r'</?[a-zA-Z][^>]*>')
+_VOICE = re.compile(r'<v(?:\.[\w.-]+)?[ \t]+([^>]{1,60})>')
 _HEADER_BLOCKS = ('WEBVTT', 'NOTE', 'STYLE', 'REGION')
 
 def _secs(ts:str)->float:
@@ -68,13 +69,15 @@ def _blocks(text:str)->list:
     out, cur = [], []
     for line in split_lines(text):
         if line.strip(): cur.append(line.strip())
-        elif cur: out, cur = out + [cur], []
+        elif cur:
+            out.append(cur)
+            cur = []
     return out + [cur] if cur else out
 
 # %% ../../nbs/01_chats/05_transcripts.ipynb #597c51c2
 def _subtitle_segments(text:str, st:FileStats)->list:
     "Segments `{start, end, text, speaker}` from VTT or SRT text (cue settings ignored)"
-    segs = []
+    segs, prev = [], None                     # prev: (text, speaker) of the last cue, and was its run marked up
     for block in _blocks(text):
         if block[0].startswith(_HEADER_BLOCKS): continue
         st.read += 1
@@ -83,9 +86,12 @@ def _subtitle_segments(text:str, st:FileStats)->list:
             st.skipped['no_cue_timing'] += 1
             continue
         seg, tagged = _cue(_VTT_TIME.match(block[j]), block[j + 1:], st)
-        if tagged and segs and (segs[-1]['text'], segs[-1]['speaker']) == (seg['text'], seg['speaker']):
-            st.skipped['duplicate_cue'] += 1          # a highlight cue repeating the previous one
+        key = (seg['text'], seg['speaker'])
+        if prev and prev[0] == key and (tagged or prev[1]):   # --highlight_words: a cue per word, plain cues
+            st.skipped['duplicate_cue'] += 1                  # between them, all repeating one subtitle
+            prev = key, True
             continue
+        prev = key, tagged
         segs.append(seg)
     return segs
 
@@ -98,7 +104,9 @@ def _cue(m, body:list, st:FileStats)->tuple:
     if sp: clean = clean[sp.end():]
     marked = clean != raw[sp.end() if sp and raw.startswith('[') else 0:] or len(body) > 1
     if marked: st.repaired['subtitle_markup'] += 1
-    seg = {'start': _secs(m[1]), 'end': _secs(m[2]), 'text': clean.strip(), 'speaker': sp and sp[1]}
+    voice = None if sp else _VOICE.match(raw)     # WebVTT's own speaker tag, `<v Jane Doe>` (Teams, YouTube)
+    speaker = sp[1] if sp else voice[1].strip() if voice else None
+    seg = {'start': _secs(m[1]), 'end': _secs(m[2]), 'text': clean.strip(), 'speaker': speaker}
     return seg, bool(_TAG.search(raw))
 
 # %% ../../nbs/01_chats/05_transcripts.ipynb #2d24fb5d

@@ -6,7 +6,7 @@
 __all__ = ['WhatsAppOptions', 'read_whatsapp']
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #4f9e70ac
-import functools, re, zipfile
+import functools, hashlib, re, zipfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
@@ -64,12 +64,12 @@ _DATE_SEP, _TIME_SEP = re.compile(r'[-/.]\ ?'), re.compile(r'[:.]')
 @functools.lru_cache(maxsize=4096)
 def _ymd(date:str, order:str)->tuple:
     "(year, month, day) of a header date in `order` (cached: a chat's messages share their days)"
-    a, b, c = (int(x) for x in _DATE_SEP.split(date.replace(' ', '')))
-    y, mo, d = (a, b, c) if order == 'ymd' else (c, b, a) if order == 'dmy' else (c, a, b)
+    p = [int(x) for x in _DATE_SEP.split(date.replace(' ', ''))]
+    y, mo, d = (p[order.index(k)] for k in 'ymd')
     return (y + 2000 if y < 100 else y), mo, d
 
 def _wa_datetime(m, order:str, tz)->datetime|None:
-    "Aware UTC datetime from a header match, `order` 'dmy', 'mdy' or 'ymd'; None for impossible dates"
+    "Aware UTC datetime from a header match, `order` e.g. 'dmy', 'mdy' or 'ymd'; None for impossible dates"
     y, mo, d = _ymd(m['date'], order)
     hms = [int(x) for x in _TIME_SEP.split(m['time'])]
     h, ap = hms[0], (m['ampm'] or '').replace('.', '').replace(' ', '').lower()
@@ -79,8 +79,8 @@ def _wa_datetime(m, order:str, tz)->datetime|None:
     except ValueError: return None
     return when.astimezone(timezone.utc)
 
-def _wa_order(dates)->tuple:
-    "Decide the date component order from all header dates: ('dmy'|'mdy'|'ymd', decisive?)"
+def _day_month_order(dates)->tuple:
+    "The order by the first component over 12: ('dmy'|'mdy'|'ymd', decisive?)"
     ymd = dmy = mdy = 0
     for d in dates:
         p = re.split(r'[-/.]\ ?', d.replace(' ', ''))
@@ -91,14 +91,39 @@ def _wa_order(dates)->tuple:
     if mdy > dmy: return 'mdy', True
     return 'dmy', bool(dmy)
 
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #a7c3e1d2
+def _order_score(days:list, order:str)->tuple:
+    "How badly `days` (date parts, in file order) read in `order`: (impossible, in the future, going back, years)"
+    now, bad, got = datetime.now().year, 0, []
+    for p in days:
+        y, mo, d = _ymd('/'.join(map(str, p)), order)
+        four = max(p) >= 100                          # a four-digit year must be where `order` puts the year
+        if not (1 <= mo <= 12 and 1 <= d <= 31) or four != (p[order.index('y')] >= 100): bad += 1
+        else: got.append((y, mo, d))
+    back = sum(a > b for a, b in zip(got, got[1:]))
+    return bad, sum(y > now + 1 for y, _, _ in got), back, len({y for y, _, _ in got})
+
+def _wa_order(dates)->tuple:
+    "Decide the date component order from all header dates: ('dmy'|'mdy'|'ymd'|'ydm'|'myd', decisive?)"
+    dates = list(dict.fromkeys(dates))
+    days = [tuple(int(x) for x in _DATE_SEP.split(d.replace(' ', ''))) for d in dates]
+    order, decisive = _day_month_order(dates)
+    score = _order_score(days, order)
+    for alt in ('ymd', 'ydm', 'myd'):                 # a year first or in the middle: only when it reads better
+        if alt == 'myd' and not any(p[1] >= 100 for p in days): continue
+        if alt != order and (s := _order_score(days, alt)) < score: order, decisive, score = alt, True, s
+    return order, decisive
+
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #324ce755
 _WA_E2E = re.compile(r'(?:Messages and calls are end-to-end encrypted'
                      r'|Messages to this group are now secured with end-to-end encryption'
+                     r'|Messages to this chat and calls are now secured with end-to-end encryption'
                      r'|Los mensajes y las llamadas están cifrados de extremo a extremo'
                      r'|As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta'
                      r'|Les messages et les appels sont chiffrés de bout en bout'
                      r'|Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt'
-                     r'|I messaggi e le chiamate sono crittografati end-to-end)')
+                     r'|I messaggi e le chiamate sono crittografati end-to-end'
+                     r'|Berichten en oproepen zijn end-to-end versleuteld)')
 _WA_SYSTEM = re.compile(r"(?:.+? )?(?:created group|created this group|changed the subject"
                         r"|changed the group name|changed this group's (?:icon|settings|description)"
                         r"|changed the group description|deleted this group's icon|added|removed|left"
@@ -106,21 +131,37 @@ _WA_SYSTEM = re.compile(r"(?:.+? )?(?:created group|created this group|changed t
                         r"|changed their phone number|changed to \+|is now an admin|'re now an admin"
                         r"|pinned a message|turned (?:on|off) disappearing messages|changed the subject to"
                         r"|security code (?:with .+ )?changed|started a (?:video )?call)\b")
-_WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Multimedia omitido|multimedia omitido|Médias omis'
-                       r'|Media weggelaten|Mídia oculta|Media omessi|Медиафайл отсутствует)>$'
-                       r'|(?:.* )?(?:image|video|audio|GIF|sticker|document|Contact card) omitted$')
+_WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Medien ausgeschlossen|Multimedia omitido|Archivo omitido'
+                       r'|Médias omis|Fichier omis|Media weggelaten|Mídia oculta|Mídia omitida|Ficheiro não revelado'
+                       r'|Media omessi|Media omesso|Медиафайл отсутствует|Без медиафайлов|Файл пропущен'
+                       r'|Medya dahil edilmedi|Medya atlanmış|Pominięto multimedia|Media utelämnat|Medier udeladt)>$'
+                       r'|(?:.* )?(?:(?:image|video|audio|GIF|sticker|document|Contact card) omitted'   # iOS: en,
+                       r'|(?:imagen|video|audio|sticker|GIF|documento) omitid[oa]'                    # es,
+                       r'|(?:Bild|Video|Audio|Sticker|GIF|Dokument) weggelassen'                      # de,
+                       r'|(?:imagem|áudio) ocultad[oa]|(?:vídeo|GIF|documento) omitido|figurinha omitida'  # pt,
+                       r'|(?:immagine|GIF) omessa|(?:video|audio|adesivo|documento) omesso'           # it,
+                       r'|(?:image|vidéo) absente|(?:audio|sticker|document) omis|GIF retiré'         # fr,
+                       r'|(?:afbeelding|video|audio|sticker|GIF|document) weggelaten)$', re.I)       # nl
+_OMITTED = ('omitted', 'omitida', 'omitido', 'weggelassen', 'ocultada', 'ocultado', 'omessa', 'omesso', 'absente',
+            'omis', 'retiré', 'weggelaten')                     # how _WA_MEDIA's iOS forms end (a fast check first)
+_WA_PLACEHOLDER = re.compile(r'<[^<>:/\n]{2,40} [^<>:/\n]{2,40}>$')   # any other '<… …>' WhatsApp writes for media
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #0eea63b7
 _WA_FILE = re.compile(r'(.+?) \((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado'
                       r'|file allegato)\)$')
-_WA_ATTACHED = re.compile(r'<(?:attached|Anhang|adjunto|allegato|anexo|pièce jointe|bijlage|附件|添付ファイル)[:：] [^>]*>$')
+_WA_ATTACHED = re.compile(r'(?:.+ )?< ?(?:attached|Anhang|adjunto|allegato|anexo|pièce jointe|bijlage|附件'
+                          r'|添付ファイル)[:：] [^>]*>$')    # also 'menu • 2 pages <attached: …>', '< attached: … >'
 _WA_DELETED = re.compile(r'(?:This message was deleted|You deleted this message|Diese Nachricht wurde gelöscht'
                          r'|Se eliminó este mensaje|Eliminaste este mensaje|Esta mensagem foi apagada'
-                         r'|Ce message a été supprimé|Questo messaggio è stato eliminato)\.?$')
+                         r'|Ce message a été supprimé|Questo messaggio è stato eliminato|Vous avez supprimé ce message'
+                         r'|Du hast diese Nachricht gelöscht|Você apagou esta mensagem|Hai eliminato questo messaggio'
+                         r'|Dit bericht is verwijderd|Je hebt dit bericht verwijderd)\.?$')
 _WA_EDITED = re.compile(r'\s*\u200e?<(?:This message was edited|Diese Nachricht wurde bearbeitet'
-                        r'|Se editó este mensaje)>$')
+                        r'|Se editó este mensaje|Este mensaje fue editado|Ce message a été modifié'
+                        r'|Esta mensagem foi editada|Questo messaggio è stato modificato|Dit bericht is bewerkt)>$')
+_WA_POLL = re.compile(r'(?:POLL|SONDAGE|ENCUESTA|UMFRAGE|ENQUETE|SONDAGGIO|PEILING) ?:', re.I)
 _WA_LOCATION = re.compile(r'(?:location|ubicación|standort|localização|posizione|position): https?://\S+$'
-                          r'|live location shared$', re.I)
+                          r'|.+ \([^()\n]*\): https://maps\.google\.com/\S+$|live location shared$', re.I)
 _WA_CALL = re.compile(r'(?:Missed )?(?:group )?(?:voice|video) call(?:, .*)?$|Llamada perdida|Videollamada perdida'
                       r'|Verpasster (?:Sprach|Video)anruf|Chamada de voz perdida|Appel vocal manqué', re.I)
 _WA_PENDING = re.compile(r'Waiting for this message|Esperando el mensaje|Warte auf diese Nachricht'
@@ -129,22 +170,24 @@ _WA_PENDING = re.compile(r'Waiting for this message|Esperando el mensaje|Warte a
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #67afeb23
 def _wa_body(body:str, st:FileStats)->tuple:
     "`(text, meta)` for a message body, or `(None, reason)` when it is not training text"
-    first = body.split('\n', 1)[0].lstrip('\u200e')
-    one_line = '\n' not in body
+    lines = body.split('\n', 3)
+    first, one_line = lines[0].lstrip('\u200e '), len(lines) == 1
     if _WA_E2E.match(first): return None, 'e2e_notice'
-    if _WA_MEDIA.match(first) and one_line: return None, 'media_omitted'
+    if one_line and (first[:1] == '<' or first.endswith(_OMITTED)) and _WA_MEDIA.match(first): return None, 'media_omitted'
     if _WA_DELETED.match(first) and one_line: return None, 'deleted'
-    if first.startswith('POLL:'): return None, 'poll'
-    if _WA_LOCATION.match(first): return None, 'location'
+    if first.startswith('POLL:') or not one_line and first[-1:] == ':' and _WA_POLL.match(first): return None, 'poll'
+    if _WA_LOCATION.match(first) or 1 < len(lines) <= 3 and _WA_LOCATION.match(lines[-1]): return None, 'location'
     if _WA_CALL.match(first) and one_line: return None, 'call'
     if _WA_PENDING.match(first): return None, 'pending_message'
     meta = {}
     if (m := _WA_FILE.match(first)) or _WA_ATTACHED.match(first):
         if m and m[1].lower().endswith('.vcf'): return None, 'contact'
         body = '' if one_line else body.split('\n', 1)[1].strip()
+        if m and body == Path(m[1]).stem: body = ''              # Android repeats a document's name
         if not body: return None, 'attachment_only'
         meta['attachment'] = first
-    if (m := _WA_EDITED.search(body)):
+    elif one_line and _WA_PLACEHOLDER.match(first): return None, 'placeholder'
+    if body[-1:] == '>' and (m := _WA_EDITED.search(body)):
         body, meta['edited'] = body[:m.start()], True
         st.repaired['edited_suffix'] += 1
     body = body.lstrip('\u200e')
@@ -193,7 +236,9 @@ class _WaMessage:
     def chat(self, source:str, ctx:ReadContext)->Chat|None:
         self.turns.sort(key=lambda t: t.time)
         if not self.turns:
-            ctx.report.warn(f"{Path(source).name}: no user messages (only system lines or media)")
+            bad = self.st.skipped['bad_date']
+            why = f"{bad} of {self.st.read} dates impossible as {self.order}" if bad else "only system lines or media"
+            ctx.report.warn(f"{Path(source).name}: no user messages ({why})")
             return None
         meta = {'events': self.events, 'time_zone': str(self.tz), 'group': len(self.authors) > 2}
         return Chat(self.title, list(self.authors), fs_text(source), self.turns, meta)
@@ -314,15 +359,39 @@ def _zip_skip(name:str)->str|None:
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #59770de5
 def _parse(files:list, opts:WhatsAppOptions, ctx:ReadContext)->list:
-    "Read WhatsApp .txt and .zip files into `Chat`s, oldest first"
-    chats = []
+    "Read WhatsApp .txt and .zip files into `Chat`s, oldest first; a chat text read already is listed, not re-read"
+    chats, seen = [], {}           # seen: hash of a chat's text -> where it was read (a zip and its unzipped copy)
     for f in files:
         with guard(ctx, f, 'whatsapp'):
             if zipfile.is_zipfile(f): srcs = _wa_zip(f, opts, ctx)
             else: srcs = [(_wa_title(f.parent.name if f.name == '_chat.txt' else f.name), read_text(f), f)]
             for title, text, src in srcs:
-                if (c := _wa_parse(text, str(src), title, opts, ctx)): chats.append(c)
-    return sorted(chats, key=lambda c: c.turns[0].time)
+                key = hashlib.blake2b(text.encode('utf-8', 'surrogatepass'), digest_size=16).digest()
+                if key in seen: ctx.report.ignore(src, f"same chat as {fs_text(str(seen[key]))}")
+                elif (c := _wa_parse(text, str(src), title, opts, ctx)): chats.append(c)
+                seen.setdefault(key, src)
+    return _wa_merged(sorted(chats, key=lambda c: c.turns[0].time), ctx)
+
+# %% ../../nbs/01_chats/03_whatsapp.ipynb #e202e57e
+def _wa_key(t:Turn)->tuple: return t.speaker, t.time, t.text
+
+def _wa_merged(chats:list, ctx:ReadContext)->list:
+    "`chats` with exports of one chat (same title, messages in common) merged into the first"
+    out, by_title = [], {}
+    for c in chats:
+        first = by_title.setdefault(c.title, c)
+        have = {_wa_key(t) for t in first.turns} if first is not c else set()
+        extra = [t for t in c.turns if _wa_key(t) not in have]
+        if first is c or len(extra) == len(c.turns):
+            out.append(c)
+            continue
+        st = ctx.report.file(c.source)
+        st.kept -= len(c.turns) - len(extra)
+        st.skipped['duplicate'] += len(c.turns) - len(extra)
+        first.turns = sorted(first.turns + extra, key=lambda t: t.time)
+        first.participants = list(dict.fromkeys(first.participants + c.participants))
+        first.meta['events'] = sorted(first.meta['events'] + c.meta['events'], key=lambda e: e['time'])
+    return out
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #623eaeec
 def _looks_whatsapp(head:str)->bool:
