@@ -195,7 +195,7 @@ def pruned_ranks(model, # a model, with or without an AdaLoRA adapter
     return [name for name, r in adalora_ranks(model).items() if r == 0] if is_adalora(model) else []
 
 @contextmanager
-def allow_pruned(model, # the model about to be saved
+def allow_pruned(model, # the model whose adapter weights are about to be saved or compared
                 ):
     "Context manager: ignore peft's empty-tensor warning when it counts exactly AdaLoRA's rank-0 matrices"
     pruned = pruned_ranks(model)
@@ -786,7 +786,7 @@ def _check_keys(model, weights:Path, cfg):
         from safetensors import safe_open
         with safe_open(str(weights), 'pt') as f: saved = set(f.keys())
     else: saved = set(torch.load(weights, map_location='cpu', weights_only=True))
-    expected = set(get_peft_model_state_dict(model))
+    with allow_pruned(model): expected = set(get_peft_model_state_dict(model))
     missing, extra = sorted(expected - saved), sorted(saved - expected)
     if not (missing or extra): return
     parts = []

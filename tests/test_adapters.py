@@ -278,6 +278,6 @@ def test_adalora_pruned_to_rank_zero_saves_quietly_and_loads_back(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter('error', PeftWarning)
         save_adapter(ada, tmp_path/'a')
-    ranks = adalora_ranks(load_adapter(tmp_path/'a', tiny_model('llama')))
+        ranks = adalora_ranks(load_adapter(tmp_path/'a', tiny_model('llama')))   # its key check reads them too
     assert ranks['model.layers.0.self_attn.q_proj'] == 0 and ranks['model.layers.1.self_attn.v_proj'] == 2
     assert ranks['model.layers.0.self_attn.v_proj'] == 4

@@ -114,26 +114,29 @@ def _records(path:Path, what:str)->list:
     return [(f"line {n}", parse_json(line, f"{path}, line {n}")) for n, line in lines]
 
 # %% ../../nbs/01_chats/06_formats.ipynb #41133880
-def _content(c)->str|None:
-    if isinstance(c, str): return c
-    if isinstance(c, list): return ''.join(p['text'] for p in c if isinstance(p, dict)
-                                           and isinstance(p.get('text'), str))
-    return None
+def _content(c)->tuple: # (text or None when `c` is neither a string nor a list, parts that hold no text)
+    "The text of a message's `content`: a string, or a list of parts whose text parts are joined"
+    if isinstance(c, str): return c, 0
+    if not isinstance(c, list): return None, 0
+    texts = [p['text'] for p in c if isinstance(p, dict) and isinstance(p.get('text'), str)]
+    return ''.join(texts), len(c) - len(texts)
 
 def _turns_of(msgs:list, role_key:str, text_key:str, st:FileStats, meta:dict)->list:
     "Turns of one sample's messages; system prompts go to `meta`"
     turns = []
     for m in msgs:
-        r, text = _ROLES[m[role_key]], _content(m.get(text_key))
-        if text is None: st.skipped['malformed'] += 1
+        r, (text, others) = _ROLES[m[role_key]], _content(m.get(text_key))
+        if others: st.notes['non_text_parts'] += others        # images, audio, files: no text to train on
+        calls = m.get('tool_calls') or m.get('function_call')
+        if calls and text: st.notes['tool_calls_dropped'] += 1  # the text is kept, the call is not
+        if r == 'tool' or (calls and not text): st.skipped['tool'] += 1
+        elif text is None: st.skipped['malformed'] += 1
         elif r == 'system':
             meta['system'] = no_surrogates(text)
             st.skipped['system_prompt'] += 1
-        elif r == 'tool': st.skipped['tool'] += 1
-        elif not text.strip(): st.skipped['empty'] += 1
+        elif not text.strip(): st.skipped['media' if others else 'empty'] += 1
         else:
-            meta = {'weight': m['weight']} if 'weight' in m else {}
-            turns.append(Turn(r, no_surrogates(text), None, meta))
+            turns.append(Turn(r, no_surrogates(text), None, {'weight': m['weight']} if 'weight' in m else {}))
             st.kept += 1
     return turns
 
