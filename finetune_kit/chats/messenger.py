@@ -477,7 +477,7 @@ _URL_STARTS = ('http', 'www.')              # every `_URL_ONLY` match starts so
 
 def _could_be_reason(c:str)->bool:
     "False when `notice_reason(c)` is sure to be None: no link, no repair to retry, no notice passes the prefilter"
-    return c[0] in 'hw' or _repairable(c) or _could_be_notice(c)
+    return c.startswith(_URL_STARTS) or _repairable(c) or _could_be_notice(c)
 
 def _fb_messages(msgs:list, th:_Thread)->list:
     "`Turn`s of a standard-export `messages` array (newest first), oldest first"
