@@ -474,6 +474,7 @@ _FB_EVENT_TYPES = ('Subscribe', 'Unsubscribe', 'Call')
 _FB_SPECIAL = frozenset({'is_unsent', 'is_taken_down', 'users', 'call_duration', 'type'})   # what `_fb_message` tests
 _GATE_ENDS = ('.', '!', ' ') + _FB_ENDS    # `_maybe_notice` as one `endswith`
 _URL_STARTS = ('http', 'www.')              # every `_URL_ONLY` match starts so
+_SAFE_MS = 32_503_680_000_000                # 3000-01-01 in ms: every platform's `fromtimestamp` takes a time before it
 
 def _could_be_reason(c:str)->bool:
     "False when `notice_reason(c)` is sure to be None: no link, no repair to retry, no notice passes the prefilter"
@@ -486,28 +487,27 @@ def _fb_messages(msgs:list, th:_Thread)->list:
     for m in reversed(msgs):
         if m.__class__ is dict:          # the fast path: the rules of `_fb_message`, inlined, for most messages
             ts, s, c = m.get('timestamp_ms'), m.get('sender_name'), m.get('content')
-            if ts.__class__ is int and s.__class__ is str and ts >= 100_000_000_000 \
-               and (c.__class__ is str or c is None):
-                try: when = _fromts(ts / 1000, _UTC)
-                except (OverflowError, OSError, ValueError): when = None
-                if when is not None:
-                    special = not _FB_SPECIAL.isdisjoint(m)
-                    if special and (m.get('is_unsent') is True or m.get('is_taken_down') is True):
-                        skipped['unsent' if m.get('is_unsent') is True else 'taken_down'] += 1
-                        continue
-                    if fix and c is not None and not c.isascii():
-                        try:
-                            c = c.encode('latin-1').decode('utf-8')
-                            moji += 1
-                        except UnicodeError: pass
-                    if special and (why := _event(m, c, when, th)): skipped[why] += 1
-                    elif not c or c.isspace(): skipped[_non_text(m, c)] += 1     # media, sticker, share or empty
-                    elif (c.endswith(_GATE_ENDS) or c.startswith(_URL_STARTS)) and len(c) <= 300 \
-                         and _could_be_reason(c) and (why := _text_reason(c, when, th)): skipped[why] += 1
-                    else:
-                        meta = _reactions(m, th) if m.get('reactions') else {}
-                        append(Turn(names.get(s) or _sender(s, th), c, when, meta))
+            if ts.__class__ is int and s.__class__ is str and 100_000_000_000 <= ts < _SAFE_MS \
+               and (c.__class__ is str or c is None):                # a time `fromtimestamp` takes everywhere
+                special = not _FB_SPECIAL.isdisjoint(m)
+                if special and (m.get('is_unsent') is True or m.get('is_taken_down') is True):
+                    skipped['unsent' if m.get('is_unsent') is True else 'taken_down'] += 1
                     continue
+                if fix and c is not None and not c.isascii():
+                    try:
+                        c = c.encode('latin-1').decode('utf-8')
+                        moji += 1
+                    except UnicodeError: pass
+                when = _fromts(ts / 1000, _UTC) if special else None          # else made only if it is needed
+                if special and (why := _event(m, c, when, th)): skipped[why] += 1
+                elif not c or c.isspace(): skipped[_non_text(m, c)] += 1     # media, sticker, share or empty
+                elif (c.endswith(_GATE_ENDS) or c.startswith(_URL_STARTS)) and len(c) <= 300 \
+                     and _could_be_reason(c) and (why := _text_reason(c, when or _fromts(ts / 1000, _UTC), th)):
+                    skipped[why] += 1
+                else:
+                    meta = _reactions(m, th) if m.get('reactions') else {}
+                    append(Turn(names.get(s) or _sender(s, th), c, when or _fromts(ts / 1000, _UTC), meta))
+                continue
         if (t := _fb_message(m, th)) is not None:
             append(t)
             slow += 1
