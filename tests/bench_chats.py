@@ -6,7 +6,8 @@ mojibake escapes, a realistic mix of photos, stickers, reactions, unsent message
 its own process so peak RSS (ru_maxrss) is its own; all are run BENCH_ROUNDS times (default 3), interleaved,
 and the best time of each is printed with its peak RSS in MiB. `floor` is the price of the result alone: the
 same parse as read_messenger (orjson when installed), then for every message its aware datetime and for every text
-its mojibake repair and a `Turn`, with no rule applied; what read_messenger takes beyond it is its rules.
+its mojibake repair and a `Turn`, with no rule applied (and, as read_messenger, no cyclic GC); what
+read_messenger takes beyond it is its rules.
 With BENCH_BASELINE=<folder holding another finetune_kit package> (e.g. an older commit unpacked with
 `git archive <rev> finetune_kit | tar -x -C /tmp/old`), that version's read_messenger is timed too, side by side."""
 import json, os, random, resource, subprocess, sys, tempfile, time
@@ -59,18 +60,19 @@ files = sorted(root.rglob('message_*.json'))
 if mode == 'read_messenger': from finetune_kit.chats import read_messenger   # import time is not reading time
 if mode == 'floor':
     from datetime import datetime, timezone
-    from finetune_kit.chats.core import Turn, read_text, parse_json, fix_mojibake
+    from finetune_kit.chats.core import Turn, read_text, parse_json, fix_mojibake, no_gc
 t0 = time.perf_counter()
 if mode == 'json_load':
     n = 0
     for f in files:
         with open(f) as fh: n += len(json.load(fh)['messages'])
 elif mode == 'floor':
-    turns = []
-    for f in files:
-        for m in reversed(parse_json(read_text(f), f)['messages']):
-            when, c = datetime.fromtimestamp(m['timestamp_ms'] / 1000, timezone.utc), m.get('content')
-            if c: turns.append(Turn(m['sender_name'], fix_mojibake(c), when, {}))
+    turns, utc = [], timezone.utc
+    with no_gc():                                # as read_messenger: no cyclic collection among new objects
+        for f in files:
+            for m in reversed(parse_json(read_text(f), f)['messages']):
+                when, c = datetime.fromtimestamp(m['timestamp_ms'] / 1000, utc), m.get('content')
+                if c: turns.append(Turn(m['sender_name'], fix_mojibake(c), when, {}))
     n = len(turns)
 elif mode == 'json_load_keep':
     docs = []
