@@ -3,10 +3,13 @@
 
 Usage: python tests/bench_chats.py [N_MESSAGES]   (default 1_000_000; files of 10,000 messages, newest first, Meta's
 mojibake escapes, a realistic mix of photos, stickers, reactions, unsent messages and calls). Each measurement runs in
-its own process so peak RSS (ru_maxrss) is its own; the three are run BENCH_ROUNDS times (default 3), interleaved,
-and the best time of each is printed with its peak RSS in MiB. With BENCH_BASELINE=<folder holding another
-finetune_kit package> (e.g. an older commit unpacked with `git archive <rev> finetune_kit | tar -x -C /tmp/old`), that
-version's read_messenger is timed too, side by side."""
+its own process so peak RSS (ru_maxrss) is its own; all are run BENCH_ROUNDS times (default 3), interleaved,
+and the best time of each is printed with its peak RSS in MiB. `floor` is the price of the result alone: the
+same parse as read_messenger (orjson when installed), then for every message its aware datetime and for every text
+its mojibake repair and a `Turn`, with no rule applied (and, as read_messenger, no cyclic GC); what
+read_messenger takes beyond it is its rules.
+With BENCH_BASELINE=<folder holding another finetune_kit package> (e.g. an older commit unpacked with
+`git archive <rev> finetune_kit | tar -x -C /tmp/old`), that version's read_messenger is timed too, side by side."""
 import json, os, random, resource, subprocess, sys, tempfile, time
 from pathlib import Path
 
@@ -55,11 +58,22 @@ from pathlib import Path
 root, mode = Path(sys.argv[1]), sys.argv[2]
 files = sorted(root.rglob('message_*.json'))
 if mode == 'read_messenger': from finetune_kit.chats import read_messenger   # import time is not reading time
+if mode == 'floor':
+    from datetime import datetime, timezone
+    from finetune_kit.chats.core import Turn, read_text, parse_json, fix_mojibake, no_gc
 t0 = time.perf_counter()
 if mode == 'json_load':
     n = 0
     for f in files:
         with open(f) as fh: n += len(json.load(fh)['messages'])
+elif mode == 'floor':
+    turns, utc = [], timezone.utc
+    with no_gc():                                # as read_messenger: no cyclic collection among new objects
+        for f in files:
+            for m in reversed(parse_json(read_text(f), f)['messages']):
+                when, c = datetime.fromtimestamp(m['timestamp_ms'] / 1000, utc), m.get('content')
+                if c: turns.append(Turn(m['sender_name'], fix_mojibake(c), when, {}))
+    n = len(turns)
 elif mode == 'json_load_keep':
     docs = []
     for f in files:
@@ -97,11 +111,12 @@ def main():
         print(f"generated {made:,} messages in {len(list(root.rglob('*.json')))} files, {size / 2**20:.0f} MiB, in {time.perf_counter() - t0:.1f} s")
         res = {}
         for _ in range(ROUNDS):      # interleaved rounds, best time of each: the machine is shared and noisy
-            for m in ('json_load', 'json_load_keep', 'read_messenger') + (('baseline',) if os.environ.get('BENCH_BASELINE') else ()):
+            for m in ('json_load', 'json_load_keep', 'floor', 'read_messenger') + (('baseline',) if os.environ.get('BENCH_BASELINE') else ()):
                 r = run(root, m)
                 if m not in res or r['seconds'] < res[m]['seconds']: res[m] = r
         for m, r in res.items(): print(f"{m:>15}: {r['seconds']:6.2f} s   peak RSS {r['peak_rss_mib']:7.1f} MiB   records {r['records']:,} {r['extra']}")
         print(f"read_messenger / json.load time: {res['read_messenger']['seconds'] / res['json_load']['seconds']:.2f}x  (target <= 2x)")
+        print(f"floor / json.load time: {res['floor']['seconds'] / res['json_load']['seconds']:.2f}x")
         if 'baseline' in res:
             print(f"baseline / json.load time: {res['baseline']['seconds'] / res['json_load']['seconds']:.2f}x")
 

@@ -1,12 +1,14 @@
 """The readers' shortcuts against the rules they stand for (hypothesis): Messenger's fast message loop against its
-one-message path, and the notice prefilter against the notice table. A shortcut taken for speed may never change a
-result: the same turns, the same counts, the same events."""
+one-message path, the notice prefilter against the notice table, the mojibake retry's test against the repair, and
+Instagram's one-pass hint search against the per-text test. A shortcut taken for speed may never change a result:
+the same turns, the same counts, the same events."""
 import random
 from hypothesis import given, settings, strategies as st, HealthCheck
 from finetune_kit.chats import read_messenger, sample_data
-from finetune_kit.chats.core import FileStats
+from finetune_kit.chats.core import FileStats, Turn, fix_mojibake
 from finetune_kit.chats.messenger import (MESSENGER_NOTICES, _NOTICE_RX, _could_be_notice, _Thread, _fb_message,
-                                          _fb_messages)
+                                          _fb_messages, _repairable)
+from finetune_kit.chats.instagram import _HINTS, _hinted, _hinted_at, _ig_turns, instagram_notice
 
 MANY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EXAMPLES = [ex for rows in MESSENGER_NOTICES.values() for _, _, ex in rows]
@@ -50,7 +52,8 @@ def test_prefilter_is_selective():
     assert all(_could_be_notice(ex) for ex in EXAMPLES)
 
 
-texts = st.one_of(near_notices(), st.text(max_size=20), st.sampled_from(ODD + ['', ' ', '\n', 'ok', 'Ok!']))
+texts = st.one_of(near_notices(), st.text(max_size=20), st.sampled_from(ODD + ['', ' ', '\n', 'ok', 'Ok!']),
+                  near_notices().map(moji).map(moji))      # escaped twice: a notice only once the retry repairs it
 values = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=3),
                    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(), max_size=2))
 stamps = st.one_of(st.integers(1_600_000_000_000, 1_700_000_000_000), st.integers(1_600_000_000, 1_700_000_000),
@@ -94,3 +97,53 @@ def one_by_one(msgs, th): return [t for m in reversed(msgs) if (t := _fb_message
 def test_fast_loop_is_the_one_message_rules(msgs, fix, drop_urls):
     "`_fb_messages` (the fast loop) gives what `_fb_message` applied to each message gives"
     assert outcome(_fb_messages, msgs, fix, drop_urls) == outcome(one_by_one, msgs, fix, drop_urls)
+
+
+latin1 = st.text(st.characters(max_codepoint=0xff), max_size=12)
+mojibake = st.text(max_size=6).map(moji)
+
+
+@MANY
+@given(c=st.one_of(latin1, mojibake, mojibake.map(moji), st.text(max_size=8), st.tuples(mojibake, latin1).map(''.join)))
+def test_repairable_is_true_of_every_text_the_repair_changes(c):
+    "`_repairable` (the cheap test before the retry) is true of every text `fix_mojibake` changes"
+    if fix_mojibake(c) != c: assert _repairable(c), repr(c)
+
+
+hinty = st.one_of(st.sampled_from(_HINTS + ('', 'Story', 'cal', 'l', '\0', 'pollen', 'Video chat ended')),
+                  st.text(max_size=6))
+
+
+@MANY
+@given(texts=st.lists(st.lists(hinty, max_size=4).map(' '.join), max_size=12))
+def test_hinted_at_is_the_per_text_test(texts):
+    "`_hinted_at` (one search over the joined texts) finds exactly the texts `_hinted` is true of"
+    assert _hinted_at(texts) == [i for i, c in enumerate(texts) if _hinted(c)]
+
+
+def ig_one_by_one(new, st, events):
+    "Instagram's notices applied turn by turn: the rule `_ig_turns` stands for"
+    out = []
+    for t in new:
+        if (why := instagram_notice(t.text)) is None:
+            out.append(t)
+            continue
+        st.kept -= 1
+        st.skipped[why] += 1
+        if why == 'call': events.append({'time': t.time, 'kind': 'call', 'text': t.text})
+    return out
+
+
+ig_texts = st.one_of(hinty, st.sampled_from(['Marta shared a story.', 'Video chat ended', 'You missed an audio call',
+                                             'Owen voted "Sat" in the poll.', 'nice!', 'call me']))
+
+
+@MANY
+@given(texts=st.lists(ig_texts, max_size=15))
+def test_ig_turns_is_the_turn_by_turn_rule(texts):
+    "`_ig_turns` drops, counts and records the same turns as Instagram's notices applied one turn at a time"
+    def run(f):
+        new = [Turn('Marta', c, None) for c in texts]
+        stats, events = FileStats(kept=len(new)), []
+        return [t.text for t in f(new, stats, events)], stats.kept, stats.skipped, events
+    assert run(_ig_turns) == run(ig_one_by_one)

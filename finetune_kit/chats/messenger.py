@@ -204,7 +204,8 @@ def _prefilter(pats:list, flags=re.I):
     spaced, other = {t[1:] for t in at['in'] if t[:1] == ' '}, {t for t in at['in'] if t[:1] != ' '}
     ends = _rx(r'\s*' + _trie({t[::-1] for t in at['end']}) if at['end'] else None, flags)
     starts = _rx(_trie(at['start']) if at['start'] else None, flags)
-    has = _rx('|'.join([' ' + _trie(spaced)] * bool(spaced) + [_trie(other)] * bool(other)) or None, flags)
+    spaced = [' (?i:' + _trie(spaced) + ')'] if spaced else []     # ' ' has no other case: a literal to scan for
+    has = _rx('|'.join(spaced + [_trie(other)] * bool(other)) or None, flags & ~re.I if not other else flags)
     return lambda c: bool(ends.match(c[::-1]) or starts.match(c) or has.search(c))
 
 def _rx(src:str|None, flags): return re.compile('(?!)' if src is None else src, flags)  # None: never
@@ -218,6 +219,11 @@ _could_be_notice = _prefilter(_patterns(MESSENGER_NOTICES))
 # %% ../../nbs/01_chats/02_messenger.ipynb #d97dad52
 def _maybe_notice(c:str)->bool: return c[-1] in '.! ' or c.endswith(_FB_ENDS)
 _WIDE = re.compile('[^\x00-\xff]')       # a character past Latin-1: no mojibake repair can apply
+_UTF8_PAIR = re.compile('[\xc2-\xf4][\x80-\xbf]')   # a UTF-8 lead byte and a continuation byte, read as Latin-1
+
+def _repairable(c:str)->bool:
+    "False when `fix_mojibake(c)` is sure to give `c` back"
+    return not c.isascii() and not _WIDE.search(c) and _UTF8_PAIR.search(c) is not None
 
 def notice_reason(c:str,                   # a message's text
                  )->str|None:              # 'pseudo_reaction', 'group_event', ..., or None
@@ -225,7 +231,7 @@ def notice_reason(c:str,                   # a message's text
     if not c or len(c) > 300: return None
     if _maybe_notice(c):
         if _could_be_notice(c) and (m := _NOTICE_RX.fullmatch(c)): return m.lastgroup
-        if not c.isascii() and not _WIDE.search(c) and (fixed := fix_mojibake(c)) != c: return notice_reason(fixed)
+        if _repairable(c) and (fixed := fix_mojibake(c)) != c: return notice_reason(fixed)
     return 'bare_url' if _URL_ONLY.match(c) else None
 
 # %% ../../nbs/01_chats/02_messenger.ipynb #8a2a1886
@@ -321,6 +327,7 @@ class _Thread:
     drop_urls:bool                                  # skip link-only messages
     names:dict=field(default_factory=dict)          # raw sender name -> repaired name
     events:list=field(default_factory=list)         # group and call events (`chat.meta['events']`)
+    fixed:dict=field(default_factory=dict)          # raw reaction -> repaired (each distinct one repaired once)
 
 def _participants(data:dict, fix:bool)->list:
     "Participant names: strings (2018, E2EE) or {'name': ...} objects (since 2019); may be missing"
@@ -392,8 +399,6 @@ def _when(m:dict, st:FileStats)->datetime|None:
     if when is None and ms is not None: st.skipped['bad_timestamp'] += 1
     return when
 
-_FB_MEDIA = ('photos', 'videos', 'audio_files', 'files', 'gifs')
-
 def _sender(s:str, th:_Thread)->str:
     "Repaired sender name (cached per raw name); an empty name is 'Facebook user'"
     name = th.names.get(s)
@@ -446,7 +451,7 @@ def _event(m:dict, c, when, th:_Thread)->str|None:
 def _non_text(m:dict, c)->str|None:
     "Why a message without text was skipped: media, sticker, share or empty"
     if c.__class__ is str and c.strip(): return None
-    if any(m.get(k) for k in _FB_MEDIA): return 'media'
+    if m.get('photos') or m.get('videos') or m.get('audio_files') or m.get('files') or m.get('gifs'): return 'media'
     return 'sticker' if m.get('sticker') else 'share_only' if m.get('share') else 'empty'
 
 def _text_reason(c:str, when:datetime, th:_Thread)->str|None:
@@ -459,50 +464,54 @@ def _reactions(m:dict, th:_Thread)->dict:
     rs = m.get('reactions')
     if rs.__class__ is not list or not rs: return {}
     out = [r['reaction'] for r in rs if r.__class__ is dict and r.get('reaction').__class__ is str]
-    return {'reactions': [fix_mojibake(r) for r in out] if th.fix else out}
+    if not th.fix: return {'reactions': out}
+    fixed = th.fixed                                         # a thread has a handful of distinct reactions
+    return {'reactions': [fixed[r] if r in fixed else fixed.setdefault(r, fix_mojibake(r)) for r in out]}
 
 # %% ../../nbs/01_chats/02_messenger.ipynb #d9380039
 _UTC, _fromts = timezone.utc, datetime.fromtimestamp
 _FB_EVENT_TYPES = ('Subscribe', 'Unsubscribe', 'Call')
 _FB_SPECIAL = frozenset({'is_unsent', 'is_taken_down', 'users', 'call_duration', 'type'})   # what `_fb_message` tests
-_FB_LAST = frozenset(e[-1] for e in _FB_ENDS)        # the last characters of the notices' last words
+_GATE_ENDS = ('.', '!', ' ') + _FB_ENDS    # `_maybe_notice` as one `endswith`
+_URL_STARTS = ('http', 'www.')              # every `_URL_ONLY` match starts so
+_SAFE_MS = 32_503_680_000_000                # 3000-01-01 in ms: every platform's `fromtimestamp` takes a time before it
 
 def _could_be_reason(c:str)->bool:
-    "False when `notice_reason(c)` is sure to be None: no notice passes the prefilter, no link, no repair to retry"
-    return _could_be_notice(c) or c[0] in 'hw' or not c.isascii() and not _WIDE.search(c)
+    "False when `notice_reason(c)` is sure to be None: no link, no repair to retry, no notice passes the prefilter"
+    return c.startswith(_URL_STARTS) or _repairable(c) or _could_be_notice(c)
 
 def _fb_messages(msgs:list, th:_Thread)->list:
     "`Turn`s of a standard-export `messages` array (newest first), oldest first"
     out, names, skipped, fix = [], th.names, th.st.skipped, th.fix
-    append, kept, moji = out.append, 0, 0
+    append, slow, moji = out.append, 0, 0
     for m in reversed(msgs):
         if m.__class__ is dict:          # the fast path: the rules of `_fb_message`, inlined, for most messages
             ts, s, c = m.get('timestamp_ms'), m.get('sender_name'), m.get('content')
-            if ts.__class__ is int and s.__class__ is str and (c.__class__ is str or c is None) \
-               and ts >= 100_000_000_000 and (_FB_SPECIAL.isdisjoint(m) or m.get('is_unsent') is not True
-               and m.get('is_taken_down') is not True and 'users' not in m and 'call_duration' not in m
-               and m.get('type') not in _FB_EVENT_TYPES):
-                try: when = _fromts(ts / 1000, _UTC)
-                except (OverflowError, OSError, ValueError): when = None
-                if when is not None:
-                    if fix and c is not None and not c.isascii():
-                        try:
-                            c = c.encode('latin-1').decode('utf-8')
-                            moji += 1
-                        except UnicodeError: pass
-                    if not c or c.isspace(): why = _non_text(m, c)               # media, sticker, share or empty
-                    elif ((e := c[-1]) in '.! ' or e in _FB_LAST and c.endswith(_FB_ENDS)
-                          or c[0] in 'hw' and c.startswith(('http', 'www.'))) and _could_be_reason(c):
-                        why = _text_reason(c, when, th)
-                    else: why = None
-                    if why: skipped[why] += 1
-                    else:
-                        rs = m.get('reactions')
-                        append(Turn(names.get(s) or _sender(s, th), c, when, _reactions(m, th) if rs else {}))
-                        kept += 1
+            if ts.__class__ is int and s.__class__ is str and 100_000_000_000 <= ts < _SAFE_MS \
+               and (c.__class__ is str or c is None):                # a time `fromtimestamp` takes everywhere
+                special = not _FB_SPECIAL.isdisjoint(m)
+                if special and (m.get('is_unsent') is True or m.get('is_taken_down') is True):
+                    skipped['unsent' if m.get('is_unsent') is True else 'taken_down'] += 1
                     continue
-        if (t := _fb_message(m, th)) is not None: append(t)
-    th.st.kept += kept
+                if fix and c is not None and not c.isascii():
+                    try:
+                        c = c.encode('latin-1').decode('utf-8')
+                        moji += 1
+                    except UnicodeError: pass
+                when = _fromts(ts / 1000, _UTC) if special else None          # else made only if it is needed
+                if special and (why := _event(m, c, when, th)): skipped[why] += 1
+                elif not c or c.isspace(): skipped[_non_text(m, c)] += 1     # media, sticker, share or empty
+                elif (c.endswith(_GATE_ENDS) or c.startswith(_URL_STARTS)) and len(c) <= 300 \
+                     and _could_be_reason(c) and (why := _text_reason(c, when or _fromts(ts / 1000, _UTC), th)):
+                    skipped[why] += 1
+                else:
+                    meta = _reactions(m, th) if m.get('reactions') else {}
+                    append(Turn(names.get(s) or _sender(s, th), c, when or _fromts(ts / 1000, _UTC), meta))
+                continue
+        if (t := _fb_message(m, th)) is not None:
+            append(t)
+            slow += 1
+    th.st.kept += len(out) - slow
     if moji: th.st.repaired['mojibake'] += moji
     return out
 
