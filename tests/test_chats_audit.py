@@ -98,8 +98,6 @@ def test_whatsapp_placeholders_and_markers_in_other_languages():
     assert cs.report.skipped == Counter(media_omitted=2, poll=1, deleted=1, placeholder=1)
 
 
-@pytest.mark.xfail(strict=True, reason="02_messenger: _maybe_notice only looks at notices ending in '.', '!' or ' '; "
-                                       "'<Name> changed the theme to Spain 🇪🇸' ends with the theme's emoji")
 def test_messenger_theme_notice_ending_with_an_emoji():
     cs = balanced(read_messenger(A/'messenger_theme_emoji', me=JP))
     assert turns(cs[0]) == [('Mariana Lopes', 'new theme for the trip!'), (JP, 'love it')]

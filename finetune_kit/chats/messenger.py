@@ -217,7 +217,19 @@ def _patterns(table:dict)->list:
 _could_be_notice = _prefilter(_patterns(MESSENGER_NOTICES))
 
 # %% ../../nbs/01_chats/02_messenger.ipynb #d97dad52
-def _maybe_notice(c:str)->bool: return c[-1] in '.! ' or c.endswith(_FB_ENDS)
+def _open_ended(p:str)->bool:
+    "True when a match of the regex `p` can end in any character (it ends in `.+` or an optional tail)"
+    seq = _sre.parse(p, re.I)
+    last = _strings(*seq[-1]) if len(seq) else None
+    return last is None or '' in last
+
+# rows like '<Name> changed the theme to Spain 🇪🇸' may end in any character:
+# for them a literal inside decides
+_could_end_anyhow = _prefilter([p for p in _patterns(MESSENGER_NOTICES) if _open_ended(p)])
+
+def _maybe_notice(c:str)->bool:
+    "Cheap, and true of every notice: it ends in '.', '!', ' ' or a row's last word, or fits an open-ended row"
+    return c[-1] in '.! ' or c.endswith(_FB_ENDS) or _could_end_anyhow(c)
 _WIDE = re.compile('[^\x00-\xff]')       # a character past Latin-1: no mojibake repair can apply
 _UTF8_PAIR = re.compile('[\xc2-\xf4][\x80-\xbf]')   # a UTF-8 lead byte and a continuation byte, read as Latin-1
 
@@ -472,7 +484,7 @@ def _reactions(m:dict, th:_Thread)->dict:
 _UTC, _fromts = timezone.utc, datetime.fromtimestamp
 _FB_EVENT_TYPES = ('Subscribe', 'Unsubscribe', 'Call')
 _FB_SPECIAL = frozenset({'is_unsent', 'is_taken_down', 'users', 'call_duration', 'type'})   # what `_fb_message` tests
-_GATE_ENDS = ('.', '!', ' ') + _FB_ENDS    # `_maybe_notice` as one `endswith`
+_GATE_ENDS = ('.', '!', ' ') + _FB_ENDS    # `_maybe_notice`'s ends as one `endswith`
 _URL_STARTS = ('http', 'www.')              # every `_URL_ONLY` match starts so
 _SAFE_MS = 32_503_680_000_000                # 3000-01-01 in ms: every platform's `fromtimestamp` takes a time before it
 
@@ -501,7 +513,8 @@ def _fb_messages(msgs:list, th:_Thread)->list:
                 when = _fromts(ts / 1000, _UTC) if special else None          # else made only if it is needed
                 if special and (why := _event(m, c, when, th)): skipped[why] += 1
                 elif not c or c.isspace(): skipped[_non_text(m, c)] += 1     # media, sticker, share or empty
-                elif (c.endswith(_GATE_ENDS) or c.startswith(_URL_STARTS)) and len(c) <= 300 \
+                elif (c.endswith(_GATE_ENDS) or c.startswith(_URL_STARTS) or _could_end_anyhow(c)) \
+                     and len(c) <= 300 \
                      and _could_be_reason(c) and (why := _text_reason(c, when or _fromts(ts / 1000, _UTC), th)):
                     skipped[why] += 1
                 else:

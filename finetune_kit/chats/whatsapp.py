@@ -24,16 +24,17 @@ class WhatsAppOptions:
 
 def read_whatsapp(path,                # exported .txt, the export .zip, or a folder of them
                   me:str|None=None,    # your name as in the chat; None: by the `me` rule
-                  tz:str|tzinfo='UTC', # time zone of the exporting phone (WhatsApp writes local time)
+                  tz:str|tzinfo='UTC', # the exporting phone's time zone (it writes local times)
                   errors:str='raise',  # 'raise' on a broken file, or 'skip' it (listed as ignored)
                  )->Chats:             # one `Chat` per exported chat, with `.report`
-    "Read WhatsApp 'Export chat' text (Android or iOS, any locale; .txt, .zip or a folder) at `path`"
+    "Read WhatsApp 'Export chat' text at `path` (Android or iOS, any locale; .txt, .zip or a folder)"
     return read_format('whatsapp', path, me, WhatsAppOptions(tz), errors)
 
 def _tz(tz):
     if isinstance(tz, tzinfo): return tz
     try: return ZoneInfo(tz)
-    except Exception: raise ValueError(f"tz={tz!r} is not a time zone; use e.g. 'Europe/Paris'") from None
+    except Exception:
+        raise ValueError(f"tz={tz!r} is not a time zone; use e.g. 'Europe/Paris'") from None
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #e84063eb
 _WA_HDR = re.compile(r"""^(?P<ob>\[)?(?P<date>\d{1,4}[-/.]\ ?\d{1,4}[-/.]\ ?\d{1,4})\.?,?\ ?
@@ -42,10 +43,11 @@ _WA_HDR = re.compile(r"""^(?P<ob>\[)?(?P<date>\d{1,4}[-/.]\ ?\d{1,4}[-/.]\ ?\d{1
     (?:(?(ob)\]\ |(?!))|\ [-\u2013]\ |:\ |\ (?=[^:\n]{1,60}:\ ))""", re.X)
 _AR_DIGITS = str.maketrans('٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹،', '01234567890123456789,')
 _SPACES = str.maketrans({'\u00a0': ' ', '\u202f': ' ', '\u2009': ' '})
-_TO_MAP = re.compile('[٠-٩۰-۹،\u00a0\u202f\u2009]')       # what the two tables map (headers are in 48 chars)
+# what the two tables map (headers are in 48 chars)
+_TO_MAP = re.compile('[٠-٩۰-۹،\u00a0\u202f\u2009]')
 
 def _wa_header(line:str):
-    "`(match, header_end, bidi_removed, repairs)` for a message header at the start of `line`, or None"
+    "`(match, header_end, bidi_removed, repairs)` for a header at the start of `line`, or None"
     head = line[:80]
     lead = len(head) - len(head.lstrip('\u200e\u200f'))
     s = head[lead:]
@@ -69,7 +71,7 @@ def _ymd(date:str, order:str)->tuple:
     return (y + 2000 if y < 100 else y), mo, d
 
 def _wa_datetime(m, order:str, tz)->datetime|None:
-    "Aware UTC datetime from a header match, `order` e.g. 'dmy', 'mdy' or 'ymd'; None for impossible dates"
+    "Aware UTC datetime of a header match in `order` ('dmy', 'mdy', 'ymd', ...); None if impossible"
     y, mo, d = _ymd(m['date'], order)
     hms = [int(x) for x in _TIME_SEP.split(m['time'])]
     h, ap = hms[0], (m['ampm'] or '').replace('.', '').replace(' ', '').lower()
@@ -93,25 +95,26 @@ def _day_month_order(dates)->tuple:
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #a7c3e1d2
 def _order_score(days:list, order:str)->tuple:
-    "How badly `days` (date parts, in file order) read in `order`: (impossible, in the future, going back, years)"
+    "How badly `days` (date parts in file order) read in `order`: (impossible, future, going back, years)"
     now, bad, got = datetime.now().year, 0, []
     for p in days:
         y, mo, d = _ymd('/'.join(map(str, p)), order)
-        four = max(p) >= 100                          # a four-digit year must be where `order` puts the year
+        four = max(p) >= 100       # a four-digit year must be where `order` puts the year
         if not (1 <= mo <= 12 and 1 <= d <= 31) or four != (p[order.index('y')] >= 100): bad += 1
         else: got.append((y, mo, d))
     back = sum(a > b for a, b in zip(got, got[1:]))
     return bad, sum(y > now + 1 for y, _, _ in got), back, len({y for y, _, _ in got})
 
 def _wa_order(dates)->tuple:
-    "Decide the date component order from all header dates: ('dmy'|'mdy'|'ymd'|'ydm'|'myd', decisive?)"
+    "The date order from all header dates: ('dmy'|'mdy'|'ymd'|'ydm'|'myd', decisive?)"
     dates = list(dict.fromkeys(dates))
     days = [tuple(int(x) for x in _DATE_SEP.split(d.replace(' ', ''))) for d in dates]
     order, decisive = _day_month_order(dates)
     score = _order_score(days, order)
-    for alt in ('ymd', 'ydm', 'myd'):                 # a year first or in the middle: only when it reads better
+    for alt in ('ymd', 'ydm', 'myd'):  # a year first or in the middle: only when it reads better
         if alt == 'myd' and not any(p[1] >= 100 for p in days): continue
-        if alt != order and (s := _order_score(days, alt)) < score: order, decisive, score = alt, True, s
+        if alt != order and (s := _order_score(days, alt)) < score:
+            order, decisive, score = alt, True, s
     return order, decisive
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #324ce755
@@ -142,9 +145,11 @@ _WA_MEDIA = re.compile(r'<(?:Media omitted|Medien weggelassen|Medien ausgeschlos
                        r'|(?:immagine|GIF) omessa|(?:video|audio|adesivo|documento) omesso'           # it,
                        r'|(?:image|vidéo) absente|(?:audio|sticker|document) omis|GIF retiré'         # fr,
                        r'|(?:afbeelding|video|audio|sticker|GIF|document) weggelaten)$', re.I)       # nl
-_OMITTED = ('omitted', 'omitida', 'omitido', 'weggelassen', 'ocultada', 'ocultado', 'omessa', 'omesso', 'absente',
-            'omis', 'retiré', 'weggelaten')                     # how _WA_MEDIA's iOS forms end (a fast check first)
-_WA_PLACEHOLDER = re.compile(r'<[^<>:/\n]{2,40} [^<>:/\n]{2,40}>$')   # any other '<… …>' WhatsApp writes for media
+# how _WA_MEDIA's iOS forms end (a fast check first)
+_OMITTED = ('omitted', 'omitida', 'omitido', 'weggelassen', 'ocultada', 'ocultado', 'omessa',
+            'omesso', 'absente', 'omis', 'retiré', 'weggelaten')
+# any other '<… …>' WhatsApp writes for media
+_WA_PLACEHOLDER = re.compile(r'<[^<>:/\n]{2,40} [^<>:/\n]{2,40}>$')
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #0eea63b7
 _WA_FILE = re.compile(r'(.+?) \((?:file attached|Datei angehängt|archivo adjunto|fichier joint|arquivo anexado'
@@ -173,10 +178,13 @@ def _wa_body(body:str, st:FileStats)->tuple:
     lines = body.split('\n', 3)
     first, one_line = lines[0].lstrip('\u200e '), len(lines) == 1
     if _WA_E2E.match(first): return None, 'e2e_notice'
-    if one_line and (first[:1] == '<' or first.endswith(_OMITTED)) and _WA_MEDIA.match(first): return None, 'media_omitted'
+    if one_line and (first[:1] == '<' or first.endswith(_OMITTED)) and _WA_MEDIA.match(first):
+        return None, 'media_omitted'
     if _WA_DELETED.match(first) and one_line: return None, 'deleted'
-    if first.startswith('POLL:') or not one_line and first[-1:] == ':' and _WA_POLL.match(first): return None, 'poll'
-    if _WA_LOCATION.match(first) or 1 < len(lines) <= 3 and _WA_LOCATION.match(lines[-1]): return None, 'location'
+    if first.startswith('POLL:') or not one_line and first[-1:] == ':' and _WA_POLL.match(first):
+        return None, 'poll'
+    if _WA_LOCATION.match(first) or 1 < len(lines) <= 3 and _WA_LOCATION.match(lines[-1]):
+        return None, 'location'
     if _WA_CALL.match(first) and one_line: return None, 'call'
     if _WA_PENDING.match(first): return None, 'pending_message'
     meta = {}
@@ -237,7 +245,8 @@ class _WaMessage:
         self.turns.sort(key=lambda t: t.time)
         if not self.turns:
             bad = self.st.skipped['bad_date']
-            why = f"{bad} of {self.st.read} dates impossible as {self.order}" if bad else "only system lines or media"
+            why = (f"{bad} of {self.st.read} dates impossible as {self.order}" if bad
+                   else "only system lines or media")
             ctx.report.warn(f"{Path(source).name}: no user messages ({why})")
             return None
         meta = {'events': self.events, 'time_zone': str(self.tz), 'group': len(self.authors) > 2}
@@ -317,9 +326,10 @@ def _zip_name(info:zipfile.ZipInfo)->str:
 def _zip_member(z:zipfile.ZipFile, info:zipfile.ZipInfo, where:str, limit:int)->bytes:
     "The member's bytes, read as a stream; refused when it declares (or holds) over `limit` bytes"
     if info.file_size > limit:
-        raise ChatParseError(where, None, f"declares {info.file_size:,} bytes unzipped, over {limit:,}",
-                             "a WhatsApp chat (a few MB)", "If this is really a chat, unzip it and read "
-                             "the .txt, or raise WhatsAppOptions.max_unzipped")
+        why = f"declares {info.file_size:,} bytes unzipped, over {limit:,}"
+        raise ChatParseError(where, None, why, "a WhatsApp chat (a few MB)",
+                             "If this is really a chat, unzip it and read the .txt, "
+                             "or raise WhatsAppOptions.max_unzipped")
     with z.open(info) as f: raw = f.read(limit + 1)
     if len(raw) > limit: raise ChatParseError(where, None, f"holds over {limit:,} bytes unzipped")
     return raw
@@ -359,14 +369,17 @@ def _zip_skip(name:str)->str|None:
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #59770de5
 def _parse(files:list, opts:WhatsAppOptions, ctx:ReadContext)->list:
-    "Read WhatsApp .txt and .zip files into `Chat`s, oldest first; a chat text read already is listed, not re-read"
-    chats, seen = [], {}           # seen: hash of a chat's text -> where it was read (a zip and its unzipped copy)
+    "WhatsApp .txt and .zip files as `Chat`s, oldest first; a chat text read already is listed, not re-read"
+    chats, seen = [], {}  # hash of a chat's text -> where it was read (a zip and its unzipped copy)
     for f in files:
         with guard(ctx, f, 'whatsapp'):
             if zipfile.is_zipfile(f): srcs = _wa_zip(f, opts, ctx)
-            else: srcs = [(_wa_title(f.parent.name if f.name == '_chat.txt' else f.name), read_text(f), f)]
+            else:
+                name = f.parent.name if f.name == '_chat.txt' else f.name
+                srcs = [(_wa_title(name), read_text(f), f)]
             for title, text, src in srcs:
-                key = hashlib.blake2b(text.encode('utf-8', 'surrogatepass'), digest_size=16).digest()
+                raw = text.encode('utf-8', 'surrogatepass')
+                key = hashlib.blake2b(raw, digest_size=16).digest()
                 if key in seen: ctx.report.ignore(src, f"same chat as {fs_text(str(seen[key]))}")
                 elif (c := _wa_parse(text, str(src), title, opts, ctx)): chats.append(c)
                 seen.setdefault(key, src)
@@ -390,12 +403,14 @@ def _wa_merged(chats:list, ctx:ReadContext)->list:
         st.skipped['duplicate'] += len(c.turns) - len(extra)
         first.turns = sorted(first.turns + extra, key=lambda t: t.time)
         first.participants = list(dict.fromkeys(first.participants + c.participants))
-        first.meta['events'] = sorted(first.meta['events'] + c.meta['events'], key=lambda e: e['time'])
+        events = first.meta['events'] + c.meta['events']
+        first.meta['events'] = sorted(events, key=lambda e: e['time'])
     return out
 
 # %% ../../nbs/01_chats/03_whatsapp.ipynb #623eaeec
 def _looks_whatsapp(head:str)->bool:
-    return any(l[:1] and _wa_header(l) and (': ' in l or ' - ' in l) for l in split_lines(head)[:30])
+    lines = split_lines(head)[:30]
+    return any(l[:1] and _wa_header(l) and (': ' in l or ' - ' in l) for l in lines)
 
 def _sniff(path:Path, head:str|None)->bool:
     if head is not None: return _looks_whatsapp(head)
@@ -403,12 +418,12 @@ def _sniff(path:Path, head:str|None)->bool:
         with zipfile.ZipFile(path) as z:
             txts = [i for i in z.infolist() if i.filename.lower().endswith('.txt')
                     and '__MACOSX' not in i.filename]
-            heads = (z.open(i).read(8192).decode('utf-8', 'replace').lstrip('\ufeff') for i in txts[:20])
+            heads = (z.open(i).read(8192).decode('utf-8', 'replace').lstrip('\ufeff')
+                     for i in txts[:20])
             return any(_looks_whatsapp(h) for h in heads)
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
             RuntimeError):
         return False
 
-register_format(ChatFormat('whatsapp', _parse, _sniff, WhatsAppOptions, rank=60,
-                           expected="a WhatsApp export (.txt of '14/03/2023, 09:02 - Name: text' lines, "
-                                    "or its .zip)"))
+_WA_EXPECTED = "a WhatsApp export (.txt of '14/03/2023, 09:02 - Name: text' lines, or its .zip)"
+register_format(ChatFormat('whatsapp', _parse, _sniff, WhatsAppOptions, rank=60, expected=_WA_EXPECTED))
