@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from .core import *
-from .messenger import (_threads, _thread_file, _dedupe, _chat, _by_time, _MSG_HTML,
-                                          _factored)
+from .messenger import _threads, _thread, _by_time, _MSG_HTML, _factored
 
 # %% ../../nbs/01_chats/10_instagram.ipynb #8858c494
 @dataclass
@@ -132,27 +131,18 @@ def _ig_turns(new:list, st:FileStats, events:list)->list:
     return [t for k, t in enumerate(new) if k not in drop] if drop else new
 
 # %% ../../nbs/01_chats/10_instagram.ipynb #5400b00b
+def _ig_file(turns:list, st:FileStats, events:list)->list:
+    "Instagram's rules for one thread file's turns: its notices (calls become events)"
+    st.notes.pop('assumed_messenger', None)                       # read as Instagram: see `_note_assumed`
+    return _ig_turns(turns, st, events)
+
 def _ig_thread(files:list, opts:InstagramOptions, ctx:ReadContext)->Chat|None:
-    "One thread (its message_N.json files) as a `Chat`: Messenger's rules, then Instagram's notices"
-    parts, turns, origin, events, info = [], [], [], [], {}
-    multi = len({p.parent for _, p in files}) > 1
-    for _, path in sorted(files, key=lambda x: -x[0]):          # message_3 (oldest) first
-        with guard(ctx, path, 'instagram'):
-            got = _thread_file(path, opts, ctx)
-            if got is None: continue
-            new, ps, meta = got
-            st = ctx.report.file(path)
-            st.notes.pop('assumed_messenger', None)               # read as Instagram: see `_note_assumed`
-            events += meta.pop('events')
-            new = _ig_turns(new, st, events)
-            parts += ps
-            for k, v in meta.items(): info.setdefault(k, v)
-            if multi: origin += [st] * len(new)
-            turns += new
-    if not info: return None
-    turns = _dedupe(turns, origin) if multi else sorted(turns, key=_by_time)
-    events.sort(key=lambda e: e['time'])
-    return _chat(files, dict(info, events=events, app='instagram'), parts, turns)
+    "One thread (its message_N.json files) as a `Chat`: Messenger's thread reader, with Instagram's notices"
+    chat = _thread(files, opts, ctx, 'instagram', _ig_file)
+    if chat is None: return None
+    chat.meta['events'].sort(key=lambda e: e['time'])
+    chat.meta['app'] = 'instagram'
+    return chat
 
 # %% ../../nbs/01_chats/10_instagram.ipynb #1fb032d3
 def _is_2020(head:str|None)->bool:

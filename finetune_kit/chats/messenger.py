@@ -273,19 +273,24 @@ def _parse(files:list, opts:MessengerOptions, ctx:ReadContext)->list:
     return sorted((c for c in chats if c.turns), key=lambda c: c.turns[0].time)
 
 # %% ../../nbs/01_chats/02_messenger.ipynb #36420ff0
-def _thread(files:list, opts:MessengerOptions, ctx:ReadContext)->Chat|None:
+def _thread(files:list, opts:MessengerOptions, ctx:ReadContext,
+            reader:str='messenger', # named in a file's error
+            then=None, # `then(turns, file_stats, events)`: more rules for each file's turns (Instagram's)
+           )->Chat|None:
     "Read one thread (`message_N.json` files, or one file) into a `Chat`; None if none is a thread"
     parts, turns, origin, events, info = [], [], [], [], {}
     multi = len({p.parent for _, p in files}) > 1
     for _, path in sorted(files, key=lambda x: -x[0]):          # message_3 (oldest) first
-        with guard(ctx, path, 'messenger'):
+        with guard(ctx, path, reader):
             got = _thread_file(path, opts, ctx)
             if got is None: continue
             new, ps, meta = got
-            parts += ps
+            st = ctx.report.file(path)
             events += meta.pop('events')
+            if then is not None: new = then(new, st, events)
+            parts += ps
             for k, v in meta.items(): info.setdefault(k, v)
-            if multi: origin += [ctx.report.file(path)] * len(new)
+            if multi: origin += [st] * len(new)
             turns += new
     if not info: return None
     turns = _dedupe(turns, origin) if multi else sorted(turns, key=_by_time)  # ties keep file order
