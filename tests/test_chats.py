@@ -696,3 +696,28 @@ def test_a_folder_without_chats_says_so(tmp_path):
     os.mkfifo(tmp_path/'pipe')
     for read in (load_chats, read_whatsapp, read_messenger):
         with pytest.raises(ChatParseError, match='not a regular file or folder'): read(tmp_path/'pipe')
+
+
+def test_a_zip_cut_short_is_said_everywhere(tmp_path):
+    "A partial download of an export zip: named as a damaged zip (file, folder, load_chats), never read as text"
+    import zipfile
+    good = tmp_path/'good'
+    good.mkdir()
+    (good/'WhatsApp Chat with Ana.txt').write_text('14/03/2023, 09:02 - Ana: hi\n14/03/2023, 09:03 - Sam: hey\n')
+    with zipfile.ZipFile(tmp_path/'whole.zip', 'w', zipfile.ZIP_DEFLATED) as z:
+        z.writestr('WhatsApp Chat with Bo.txt', '14/03/2023, 09:02 - Bo: yo\n' * 300)
+    raw = (tmp_path/'whole.zip').read_bytes()
+    cut = good/'WhatsApp Chat with Bo.zip'
+    cut.write_bytes(raw[:len(raw) // 2])
+    for read in (read_whatsapp, load_chats):
+        with pytest.raises(ChatParseError, match=r'WhatsApp Chat with Bo\.zip: a damaged zip .*cut short'):
+            read(cut, me='Sam')
+        cs = read(good, me='Sam')
+        assert [c.title for c in cs] == ['Ana'] and cs.report.balanced
+        (where, why), = cs.report.ignored
+        assert where.endswith('WhatsApp Chat with Bo.zip') and why.startswith('damaged_zip: a damaged zip'), why
+    only = tmp_path/'only'
+    only.mkdir()
+    cut.rename(only/'WhatsApp Chat with Bo.zip')
+    with pytest.raises(ChatParseError, match=r'ignored.*WhatsApp Chat with Bo\.zip \(damaged_zip'):
+        load_chats(only, me='Sam')

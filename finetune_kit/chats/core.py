@@ -6,10 +6,11 @@
 __all__ = ['MEDIA_DIRS', 'FORMATS', 'BIDI', 'Turn', 'Chat', 'fs_text', 'ChatParseError', 'UnreadableFile', 'FileStats', 'Report',
            'Chats', 'names_in', 'assign_me', 'sample_data', 'walk_files', 'read_text', 'load_json', 'split_lines',
            'read_bytes', 'decode_text', 'parse_json', 'ReadContext', 'guard', 'ChatFormat', 'register_format',
-           'head_text', 'looks_json', 'read_format', 'fix_mojibake', 'no_surrogates', 'clean_name', 'no_gc', 'utc']
+           'head_text', 'zip_problem', 'ignored_summary', 'looks_json', 'read_format', 'fix_mojibake', 'no_surrogates',
+           'clean_name', 'no_gc', 'utc']
 
 # %% ../../nbs/01_chats/01_core.ipynb #c3616e96
-import contextlib, gc, json, os, re, stat
+import contextlib, gc, json, os, re, stat, zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -441,6 +442,27 @@ def head_text(path,         # file to look at
     else: text = raw.decode('utf-8', 'replace')
     return text.lstrip('\ufeff').replace('\r\n', '\n').replace('\r', '\n')
 
+# %% ../../nbs/01_chats/01_core.ipynb #961e8c1b
+def zip_problem(path, # a file
+               )->str|None: # what is wrong, when it starts like a zip but can't be opened as one; else None
+    "A zip cut short or damaged (a partial download or copy), said before a reader takes its bytes for text"
+    try:
+        with open(path, 'rb') as f: magic = f.read(4)
+    except OSError: return None
+    if magic != b'PK\x03\x04': return None
+    try:
+        with zipfile.ZipFile(path): return None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as e:
+        return f"a damaged zip ({e}): probably cut short by a download or a copy"
+
+def ignored_summary(report:Report, # a reader's report
+                    n:int=3, # how many to name
+                   )->str:
+    "The first `n` files `report` ignored, with why: for an error that says what was found instead"
+    shown = [f"{Path(p).name} ({why})" for p, why in report.ignored[:n]]
+    more = len(report.ignored) - len(shown)
+    return ', '.join(shown) + (f" and {more} more" if more > 0 else '')
+
 # %% ../../nbs/01_chats/01_core.ipynb #7f637ef8
 _JSON_START = re.compile(r'\s*(?:\{|\[\s*(?:[\[{"\]]|-?\d+(?:\.\d+)?\s*[,\]]|true|false|null))')
 
@@ -463,7 +485,8 @@ def read_format(name:str,          # a registered format, e.g. 'telegram'
     report = Report(f'read_{name}', root=path if path.is_dir() else path.parent)
     ctx = ReadContext(report, errors, explicit=path.is_file())
     files = [path] if path.is_file() else _own_files(fmt, path, ctx.report)
-    if not files: raise ChatParseError(path, None, f"no {name} files in this folder", fmt.expected)
+    if not files: raise ChatParseError(path, None, f"no {name} files in this folder", fmt.expected,
+                                       f"ignored: {ignored_summary(report)}" if report.ignored else None)
     opts = options if options is not None or fmt.options is None else fmt.options()
     with no_gc(): chats = fmt.parse(files, opts, ctx)
     for c in chats: c.meta.setdefault('format', name)
@@ -476,7 +499,7 @@ def _own_files(fmt:ChatFormat, folder:Path, report:Report)->list:
     out = []
     for f in walk_files(folder, report):
         if f.suffix.lower() in fmt.exts or fmt.sniff(f, head_text(f)): out.append(f)
-        else: report.ignore(f, f"not_{fmt.name}")
+        else: report.ignore(f, f"damaged_zip: {why}" if (why := zip_problem(f)) else f"not_{fmt.name}")
     return out
 
 # %% ../../nbs/01_chats/01_core.ipynb #6df6fe1d

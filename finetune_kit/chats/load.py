@@ -31,7 +31,8 @@ def load_chats(path,               # a file or a folder (formats may be mixed)
     groups = _by_format(path, ctx.report)
     if not groups and errors == 'raise':
         raise ChatParseError(path, None, "no recognised chat export in this folder", _expected(),
-                             f"{len(ctx.report.ignored)} entries were ignored, none is a chat export")
+                             f"{len(ctx.report.ignored)} entries were ignored, none is a chat export: "
+                             + ignored_summary(ctx.report))
     chats, people = [], []
     for name in sorted(groups, key=lambda n: FORMATS[n].rank):
         fmt = FORMATS[name]
@@ -67,12 +68,13 @@ def _by_format(path:Path, report:Report)->dict:
     "{format name: [files]} for a file or every file under a folder; unrecognised files listed"
     if path.is_file():
         fmt = detect_format(path)
+        if fmt is None and (why := zip_problem(path)): raise ChatParseError(path, None, why, None, "Get it again")
         if fmt is None: raise ChatParseError(path, None, "not a recognised chat export", _expected())
         return {fmt: [path]}
     groups = {}
     for f in walk_files(path, report):
         fmt = detect_format(f)
-        if fmt is None: report.ignore(f, 'unrecognised_file')
+        if fmt is None: report.ignore(f, f"damaged_zip: {why}" if (why := zip_problem(f)) else 'unrecognised_file')
         else: groups.setdefault(fmt, []).append(f)
     return groups
 

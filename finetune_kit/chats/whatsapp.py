@@ -373,6 +373,8 @@ def _parse(files:list, opts:WhatsAppOptions, ctx:ReadContext)->list:
     chats, seen = [], {}  # hash of a chat's text -> where it was read (a zip and its unzipped copy)
     for f in files:
         with guard(ctx, f, 'whatsapp'):
+            if (why := zip_problem(f)):
+                raise ChatParseError(f, None, why, "a complete WhatsApp export zip", "Download or copy it again")
             if zipfile.is_zipfile(f): srcs = _wa_zip(f, opts, ctx)
             else:
                 name = f.parent.name if f.name == '_chat.txt' else f.name
