@@ -149,10 +149,11 @@ def test_plot_redraws_within_budget_and_at_least_every_max_every(monkeypatch):
         nd.update(Snapshot(step=i, total=100, elapsed=i*0.03, loss=HIST[i % 30]['loss']), HIST[:i % 30 + 1])
         time.sleep(0.03)
         if time.monotonic() - t0 > 3.2: break
+    interval = nd.pane.interval  # what the throttle used while the 200 ms frames ran (finish's frame is cheap)
     nd.finish()
     gaps = [b - a for (a, _), (b, _) in zip(frames, frames[1:])]
     assert 3 <= len(frames) <= 6 and max(gaps) < 1.6, (len(frames), gaps)
-    assert nd.pane.interval == 1.
+    assert interval == 1., (interval, nd.pane.costs)
 
 def test_plot_interval_follows_the_cost_and_keeps_the_budget():
     "With a 10% budget the pauses after frames scale with their cost, and drawing stays near 10% of the time"
