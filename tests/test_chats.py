@@ -6,18 +6,13 @@ from datetime import datetime, timezone, timedelta
 from pathlib import Path
 import pytest
 from finetune_kit.chats import *
+from chat_checks import turns, balanced
 
 HERE = Path(__file__).parent
 F = HERE/'fixtures'/'chats'
 JP, ANA = 'Jordan Pike', 'Ana Kovač'
 
 
-def turns(chat): return [(t.speaker, t.text) for t in chat.turns]
-
-def balanced(cs):
-    for k, f in cs.report.files.items(): assert f.read == f.kept + sum(f.skipped.values()), k
-    assert cs.report.balanced
-    return cs
 
 
 def test_fixtures_are_generated_by_the_script(tmp_path):

@@ -4,17 +4,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 import pytest
 from finetune_kit.chats import *
+from chat_checks import turns, balanced
 
 JP = "Jordan Pike"
 A = Path(__file__).parent/'fixtures'/'chats'/'audit'
 
 
-def turns(chat): return [(t.speaker, t.text) for t in chat.turns]
-
-def balanced(cs):
-    for k, f in cs.report.files.items(): assert f.read == f.kept + sum(f.skipped.values()), k
-    assert cs.report.balanced
-    return cs
 
 
 def test_audit_corpus_says_where_each_variant_was_seen():

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 from finetune_kit.chats import *
+from chat_checks import turns, balanced
 
 HERE = Path(__file__).parent
 S = HERE/'fixtures'/'social'
@@ -13,13 +14,6 @@ D = S/'discord'
 UTC = timezone.utc
 
 
-def turns(chat): return [(t.speaker, t.text) for t in chat.turns]
-
-def balanced(cs):
-    "kept + skipped == read for every file, and the report says so"
-    for k, f in cs.report.files.items(): assert f.read == f.kept + sum(f.skipped.values()), k
-    assert cs.report.balanced
-    return cs
 
 
 # ---------------------------------------------------------------- the fixture corpus

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import finetune_kit.chats.core as core
 from finetune_kit.chats import *
+from chat_checks import turns, balanced
 
 HERE = Path(__file__).parent
 I = HERE/'fixtures'/'social'/'instagram'
@@ -13,12 +14,6 @@ F = HERE/'fixtures'/'chats'
 MR, OP = 'Marta Ruiz', 'Owen Price'
 
 
-def turns(chat): return [(t.speaker, t.text) for t in chat.turns]
-
-def balanced(cs):
-    for k, f in cs.report.files.items(): assert f.read == f.kept + sum(f.skipped.values()), k
-    assert cs.report.balanced
-    return cs
 
 
 # ---------------------------------------------------------------- the three layouts
