@@ -516,13 +516,19 @@ def t4_qlora(size, budget):
 t4_qlora('1B', 50)
 
 
+def lora_1b(ctx):
+    "LoRA 1B (r=16) in the T4's dtype with packed rows and a fixed-length collator: (model, tok, ds, collator)"
+    model, tok = load_model(str(checkpoint(ctx, '1B')), device=ctx.device, dtype=ctx.t4_dtype, quiet=True)
+    model = lora(model, r=16, alpha=32, dropout=0.05)
+    ds, col = data_for(ctx, 'packed', model.config.vocab_size), Collator(tok, padding='max_length', max_len=ctx.seq)
+    return model, tok, ds, col
+
+
 @section('t4-lora-1B', 45, ["LoRA 1B fp16 under the T4 cap: peaks against estimate_memory, checkpointed or not"])
 def t4_lora(ctx, sec):
     _need_data(ctx, sec)
     ctx.set_cap(T4_GB)
-    model, tok = load_model(str(checkpoint(ctx, '1B')), device=ctx.device, dtype=ctx.t4_dtype, quiet=True)
-    model = lora(model, r=16, alpha=32, dropout=0.05)
-    ds, col = data_for(ctx, 'packed', model.config.vocab_size), Collator(tok, padding='max_length', max_len=ctx.seq)
+    model, tok, ds, col = lora_1b(ctx)
     if sec.time_for("lora-1B bs=1"):
         check_readouts(ctx, sec, train_run(ctx, sec, model, tok, ds, 'lora-1B', 1, ctx.steps1, col))
     largest_batch(ctx, sec, model, tok, ds, 'lora-1B', ctx.steps_n, 2 if ctx.cuda else 1, col)
@@ -536,9 +542,7 @@ def t4_lora(ctx, sec):
 def t4_oom(ctx, sec):
     _need_data(ctx, sec)
     ctx.set_cap(T4_GB)
-    model, tok = load_model(str(checkpoint(ctx, '1B')), device=ctx.device, dtype=ctx.t4_dtype, quiet=True)
-    model = lora(model, r=16, alpha=32, dropout=0.05)
-    ds, col = data_for(ctx, 'packed', model.config.vocab_size), Collator(tok, padding='max_length', max_len=ctx.seq)
+    model, tok, ds, col = lora_1b(ctx)
     out = ctx.work / 'runs' / 'oom'
     optim = training_defaults(model, out, 2)['optim']
     if ctx.cuda:  # the smallest batch estimate_memory puts at twice the cap: certain to fail
@@ -579,9 +583,7 @@ def t4_overflow(ctx, sec):
     ctx.set_cap(T4_GB)
     from peft.utils import get_peft_model_state_dict
     from safetensors.torch import load_file
-    model, tok = load_model(str(checkpoint(ctx, '1B')), device=ctx.device, dtype=ctx.t4_dtype, quiet=True)
-    model = lora(model, r=16, alpha=32, dropout=0.05)
-    ds, col = data_for(ctx, 'packed', model.config.vocab_size), Collator(tok, padding='max_length', max_len=ctx.seq)
+    model, tok, ds, col = lora_1b(ctx)
     # fp16's largest number is 65504: logits scaled by 1e5 overflow in fp16 (finite in fp32/bf16); on CPU use inf
     factor = 1e5 if ctx.cuda else float('inf')
     if not ctx.cuda: sec.note("dry run: fp32 on CPU cannot overflow at 1e5, so the logits are scaled by inf")
